@@ -1,0 +1,3 @@
+from lmsbridge.core.cli import run
+
+run()

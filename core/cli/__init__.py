@@ -1,0 +1,64 @@
+"""The ``lmsbridge`` command. User mistakes print one line and exit non-zero; never a
+traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from lmsbridge.core import __version__, config, logs
+from lmsbridge.core.cli.adapters import adapters
+from lmsbridge.core.cli.app import App
+from lmsbridge.core.cli.db import db
+from lmsbridge.core.cli.platform import platform
+from lmsbridge.core.cli.program import program
+from lmsbridge.core.cli.tenant import tenant
+from lmsbridge.core.errors import LmsbridgeError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lmsbridge")
+@click.option("--db", "database_url", metavar="URL",
+              help="SQLAlchemy URL (env LMSBRIDGE_DATABASE_URL; default sqlite:///lmsbridge.db).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), metavar="FILE",
+              help="Config file (default ./lmsbridge.toml when present).")
+@click.option("--log-format", type=click.Choice(config.LOG_FORMATS), help="text or json.")
+@click.option("--log-level", type=click.Choice(config.LOG_LEVELS, case_sensitive=False))
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None, config_path: Path | None,
+        log_format: str | None, log_level: str | None) -> None:
+    """lmsbridge: sync a course provider with LMSs and Oracle Learning."""
+    settings = config.load(config_path, database_url=database_url, log_format=log_format,
+                           log_level=log_level)
+    logs.setup(settings.log_format, settings.log_level)
+    ctx.obj = App(settings)
+
+
+for command in (db, adapters, tenant, platform, program):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="lmsbridge", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except LmsbridgeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    except OperationalError as exc:
+        # The database could not be reached or used: say which, without the SQL.
+        click.echo(f"error: database: {str(exc.orig).strip().splitlines()[0]}", err=True)
+        return 1
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,109 @@
+import sys
+
+import click
+
+from lmsbridge.core.capabilities import AdapterKind
+from lmsbridge.core.cli.app import App, emit_json, pass_app, table
+from lmsbridge.core.errors import ValidationError
+from lmsbridge.core.model import GradeSync, Tenant
+from lmsbridge.core.secret import Secret
+
+GRADE_SYNC = click.Choice([g.value for g in GradeSync])
+
+
+@click.group()
+def tenant() -> None:
+    """Tenants: one LMS instance or Oracle pod each."""
+
+
+def _check_kind(app: App, kind: str) -> None:
+    served = sorted(name for name, a in app.registry.adapters.items()
+                    if a.spec.kind in (AdapterKind.LMS, AdapterKind.LEARNING))
+    if kind not in served:
+        raise ValidationError("--kind", kind, f"must be one of {', '.join(served)}")
+
+
+@tenant.command("add")
+@click.argument("name")
+@click.option("--kind", required=True, help="Adapter serving it: canvas, moodle, blackboard, "
+              "d2l, oracle, or a third-party adapter's name.")
+@click.option("--grade-sync", type=GRADE_SYNC, default="item", show_default=True,
+              help="item = Option A, course = Option B, final = final grade only.")
+@click.option("--base-url", help="The LMS or pod URL, for REST calls.")
+@click.option("--grade-sync-without-sso", is_flag=True,
+              help="Option A: one launch per link in a course connects it for everyone.")
+@click.option("--full-sync", is_flag=True, help="Re-send every grade each night "
+              "(default: only new and changed grades).")
+@pass_app
+def add(app: App, name: str, kind: str, grade_sync: str, base_url: str | None,
+        grade_sync_without_sso: bool, full_sync: bool) -> None:
+    """Add a tenant."""
+    _check_kind(app, kind)
+    t = Tenant(name=name, kind=kind, grade_sync=grade_sync, base_url=base_url,
+               grade_sync_without_sso=grade_sync_without_sso, incremental=not full_sync)
+    app.store.tenants.add(t)
+    click.echo(f"added tenant {t.name} ({t.kind}, grade sync {t.grade_sync})")
+
+
+@tenant.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@pass_app
+def list_(app: App, as_json: bool) -> None:
+    """List tenants."""
+    tenants = app.store.tenants.list()
+    if as_json:
+        emit_json(tenants)
+        return
+    table(app, "Tenants", ["name", "kind", "grade sync", "without SSO", "incremental", "URL"],
+          [(t.name, t.kind, t.grade_sync, t.grade_sync_without_sso, t.incremental, t.base_url)
+           for t in tenants])
+
+
+@tenant.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@pass_app
+def show(app: App, name: str, as_json: bool) -> None:
+    """Show a tenant with its platforms, activated programs and secret names."""
+    store = app.store
+    t = store.tenants.get(name)
+    platforms = store.platforms.list(name)
+    programs = store.programs.activated(name)
+    secrets = store.tenants.secret_names(name)
+    if as_json:
+        emit_json({"tenant": t, "platforms": platforms, "programs": programs,
+                   "secrets": secrets})
+        return
+    table(app, f"Tenant {t.name}", ["setting", "value"],
+          [("kind", t.kind), ("grade sync", t.grade_sync),
+           ("grade sync without SSO", t.grade_sync_without_sso),
+           ("incremental", t.incremental), ("URL", t.base_url),
+           ("secrets", ", ".join(secrets) or "none")])
+    table(app, "Platforms", ["issuer", "client id", "deployments", "token URL"],
+          [(p.issuer, p.client_id, ", ".join(p.deployment_ids), p.auth_token_url)
+           for p in platforms])
+    table(app, "Activated programs", ["program", "name", "activated"],
+          [(p.program_id, p.name or "(not synced yet)", p.activated_at.isoformat(" ", "seconds"))
+           for p in programs])
+
+
+@tenant.command("set-secret")
+@click.argument("name")
+@click.argument("key")
+@pass_app
+def set_secret(app: App, name: str, key: str) -> None:
+    """Store a secret (API token, client secret) for a tenant, encrypted.
+
+    The value is read from standard input, or prompted for without echo — never taken as an
+    argument, where it would land in shell history and process lists.
+    """
+    store = app.store
+    store.tenants.get(name)
+    if sys.stdin.isatty():
+        value = click.prompt(f"{key} for {name}", hide_input=True)
+    else:
+        value = sys.stdin.read().strip()
+    if not value:
+        raise ValidationError(key, "", "the secret read from standard input is empty")
+    store.tenants.set_secret(name, key, Secret(value))
+    click.echo(f"stored secret {key} for tenant {name}")

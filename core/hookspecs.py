@@ -1,0 +1,138 @@
+"""The hooks an lmsbridge adapter implements. Each docstring is that hook's documentation.
+
+An adapter is a module (or object) registered under the ``lmsbridge.adapters`` entry-point
+group. It describes itself with :func:`lmsbridge_adapter`, then implements the hooks of the
+capabilities it declares. The engine calls a hook only on the adapter that owns the tenant
+(or provider) at hand, so an implementation never checks "is this call for me?".
+
+Hooks that take a ``tenant`` or ``provider`` are wrapped by core for auditing: every call
+leaves a record of tenant, hook, duration and outcome without the adapter doing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+import pluggy
+
+if TYPE_CHECKING:
+    from lmsbridge.core.capabilities import AdapterSpec
+    from lmsbridge.core.model import (
+        Context,
+        Delivery,
+        DeliveryResult,
+        GradebookColumn,
+        Program,
+        Progress,
+        Provider,
+        PublishedLink,
+        RosterMember,
+        Tenant,
+    )
+
+NAME = "lmsbridge"
+hookspec = pluggy.HookspecMarker(NAME)
+
+
+class MockPlatform(Protocol):
+    """A running mock of an external system, served over real HTTP on loopback."""
+
+    url: str
+
+    def start(self) -> MockPlatform: ...
+
+    def stop(self) -> None: ...
+
+
+# --- registration -------------------------------------------------------------------------
+
+
+@hookspec
+def lmsbridge_adapter() -> AdapterSpec:
+    """Describe this adapter: its unique name, kind, title and declared capabilities.
+
+    Called once when the plugin is loaded. Two distributions that return the same name
+    conflict: the later one is reported by distribution name and skipped.
+    """
+
+
+@hookspec(firstresult=True)
+def lmsbridge_mock_platform() -> MockPlatform:
+    """Return an unstarted mock of this adapter's platform for the conformance suite.
+
+    The mock is a real HTTP server on 127.0.0.1 behaving like the real system (paging,
+    throttling, error bodies) with ``GET /_mock/state`` and fault injection.
+    """
+
+
+# --- gradebook writes ---------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def lmsbridge_ensure_columns(
+    tenant: Tenant, context: Context, columns: Sequence[GradebookColumn]
+) -> list[GradebookColumn]:
+    """Make sure each column exists in the context's gradebook; create only what is missing.
+
+    Idempotent: calling twice creates nothing the second time (match on ``column.key``).
+    Return the columns in the same order with ``platform_ref`` set to the platform's id.
+    """
+
+
+@hookspec(firstresult=True)
+def lmsbridge_write_grades(
+    tenant: Tenant, context: Context | None, deliveries: Sequence[Delivery]
+) -> list[DeliveryResult]:
+    """Write scores to the platform and report one result per delivery, by ``dedupe_key``.
+
+    A platform answer meaning "I already hold this or a newer value" is ``Outcome.CURRENT``
+    (delivered, not a failure); throttling and 5xx are ``Outcome.RETRY`` with
+    ``retry_after`` when the platform gave one. ``context`` is None for platforms without
+    course shells (Oracle Learning).
+    """
+
+
+# --- roster reads -------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def lmsbridge_read_roster(tenant: Tenant, context: Context) -> Iterable[RosterMember]:
+    """Yield every member of the context, following the platform's paging to the last page."""
+
+
+# --- content publishing -------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def lmsbridge_publish_content(
+    tenant: Tenant, context: Context | None, links: Sequence[PublishedLink]
+) -> list[PublishedLink]:
+    """Create or update links to provider content; return them with ``platform_ref`` set.
+
+    Look up by our identity first, so a re-publish never duplicates content.
+    """
+
+
+@hookspec(firstresult=True)
+def lmsbridge_retire_content(
+    tenant: Tenant, context: Context | None, links: Sequence[PublishedLink]
+) -> list[PublishedLink]:
+    """Handle content removed upstream: deactivate it, or report the links stale.
+
+    Return the links with ``retired`` set for those the platform now shows as retired.
+    """
+
+
+# --- provider side ------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def lmsbridge_read_catalog(provider: Provider, program_ids: Sequence[str]) -> Iterable[Program]:
+    """Yield the given programs with their courses and items, as the provider has them now."""
+
+
+@hookspec(firstresult=True)
+def lmsbridge_read_progress(provider: Provider, since: datetime | None) -> Iterable[Progress]:
+    """Yield learner progress changed since ``since`` (everything when None)."""

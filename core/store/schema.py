@@ -1,0 +1,292 @@
+"""The tables. All sync state lives here; Alembic migrations in ``migrations/`` create them.
+
+Times are stored as UTC and always come back timezone-aware (SQLite keeps no zone).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UTCDateTime(TypeDecorator):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; give it a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _id() -> Column:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _tenant_fk() -> Column:
+    return Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"),
+                  nullable=False)
+
+
+tenants = Table(
+    "tenants", metadata, _id(),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("kind", String(63), nullable=False),
+    Column("grade_sync", String(16), nullable=False),
+    Column("grade_sync_without_sso", Boolean, nullable=False, default=False),
+    Column("incremental", Boolean, nullable=False, default=True),
+    Column("base_url", Text),
+    Column("created_at", UTCDateTime, nullable=False, default=now),
+)
+
+# Encrypted at rest (Fernet); the key never lives in the database.
+credentials = Table(
+    "credentials", metadata, _id(), _tenant_fk(),
+    Column("name", String(63), nullable=False),
+    Column("ciphertext", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False, default=now),
+    UniqueConstraint("tenant_id", "name"),
+)
+
+platforms = Table(
+    "platforms", metadata, _id(), _tenant_fk(),
+    Column("issuer", Text, nullable=False),
+    Column("client_id", Text, nullable=False),
+    Column("auth_login_url", Text, nullable=False),
+    Column("auth_token_url", Text, nullable=False),
+    Column("jwks_url", Text, nullable=False),
+    Column("token_audience", Text),
+    UniqueConstraint("tenant_id", "issuer", "client_id"),
+)
+
+# Canvas and Blackboard use one issuer for every customer (and Canvas inherited keys share a
+# client_id), so only (issuer, client_id, deployment_id) tells tenants apart: unique here.
+deployments = Table(
+    "deployments", metadata, _id(),
+    Column("platform_id", Integer, ForeignKey("platforms.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("issuer", Text, nullable=False),
+    Column("client_id", Text, nullable=False),
+    Column("deployment_id", Text, nullable=False),
+    UniqueConstraint("issuer", "client_id", "deployment_id"),
+)
+
+providers = Table(
+    "providers", metadata, _id(),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("kind", String(63), nullable=False),
+    Column("base_url", Text),
+    Column("org_id", Text),
+)
+
+# Which provider programs a tenant may publish (the seed: programs are activated per LMS).
+activations = Table(
+    "activations", metadata, _id(), _tenant_fk(),
+    Column("program_id", Text, nullable=False),
+    Column("activated_at", UTCDateTime, nullable=False, default=now),
+    UniqueConstraint("tenant_id", "program_id"),
+)
+
+programs = Table(
+    "programs", metadata,
+    Column("id", String(255), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("seats", Integer),
+    Column("synced_at", UTCDateTime),
+)
+
+courses = Table(
+    "courses", metadata,
+    Column("program_id", String(255), primary_key=True),
+    Column("id", String(255), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("url", Text),
+    Column("description", Text),
+    Column("retired", Boolean, nullable=False, default=False),
+    Column("synced_at", UTCDateTime),
+)
+
+items = Table(
+    "items", metadata,
+    Column("course_id", String(255), primary_key=True),
+    Column("id", String(255), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("gradable", Boolean, nullable=False, default=True),
+    Column("max_score", Float, nullable=False, default=1.0),
+    Column("retired", Boolean, nullable=False, default=False),
+)
+
+learners = Table(
+    "learners", metadata,
+    Column("id", String(255), primary_key=True),
+    Column("email", String(320), index=True),
+    Column("name", Text),
+    Column("username", Text),
+    Column("created_at", UTCDateTime, nullable=False, default=now),
+)
+
+account_links = Table(
+    "account_links", metadata, _id(), _tenant_fk(),
+    Column("issuer", Text, nullable=False),
+    Column("sub", String(255), nullable=False),
+    Column("learner_id", String(255), ForeignKey("learners.id"), nullable=False),
+    Column("linked_at", UTCDateTime, nullable=False, default=now),
+    UniqueConstraint("tenant_id", "issuer", "sub"),
+)
+
+licenses = Table(
+    "licenses", metadata, _id(), _tenant_fk(),
+    Column("program_id", String(255), nullable=False),
+    Column("learner_id", String(255), ForeignKey("learners.id"), nullable=False),
+    Column("taken_at", UTCDateTime, nullable=False),
+    Column("released_at", UTCDateTime),
+)
+# At most one seat in use per learner and program.
+Index("uq_licenses_active", licenses.c.tenant_id, licenses.c.program_id, licenses.c.learner_id,
+      unique=True, sqlite_where=licenses.c.released_at.is_(None),
+      postgresql_where=licenses.c.released_at.is_(None))
+
+contexts = Table(
+    "contexts", metadata, _id(), _tenant_fk(),
+    Column("context_id", String(255), nullable=False),
+    Column("title", Text),
+    Column("lineitems_url", Text),
+    Column("memberships_url", Text),
+    UniqueConstraint("tenant_id", "context_id"),
+)
+
+published_links = Table(
+    "published_links", metadata, _id(), _tenant_fk(),
+    Column("context_id", String(255), nullable=False),
+    Column("resource_link_id", String(255), nullable=False),
+    Column("program_id", String(255), nullable=False),
+    Column("course_id", String(255), nullable=False),
+    Column("item_id", String(255)),
+    Column("grade_sync", String(16), nullable=False),
+    Column("needs_republish", Boolean, nullable=False, default=False),
+    Column("retired", Boolean, nullable=False, default=False),
+    Column("platform_ref", Text),
+    UniqueConstraint("tenant_id", "context_id", "resource_link_id"),
+)
+
+gradebook_columns = Table(
+    "gradebook_columns", metadata, _id(), _tenant_fk(),
+    Column("context_id", String(255), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("score_maximum", Float, nullable=False),
+    Column("resource_link_id", String(255)),
+    Column("platform_ref", Text),
+    UniqueConstraint("tenant_id", "context_id", "key"),
+)
+
+# item_id '' is the course's final grade: NULLs would not be equal in the unique key.
+grades = Table(
+    "grades", metadata, _id(),
+    Column("learner_id", String(255), nullable=False),
+    Column("course_id", String(255), nullable=False),
+    Column("item_id", String(255), nullable=False, default=""),
+    Column("score", Float, nullable=False),
+    Column("max_score", Float, nullable=False),
+    Column("revision", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("learner_id", "course_id", "item_id"),
+)
+
+# The outbox: written in the planning transaction; a dedupe key makes a grade revision
+# deliverable at most once.
+deliveries = Table(
+    "deliveries", metadata, _id(), _tenant_fk(),
+    Column("dedupe_key", String(64), nullable=False, unique=True),
+    Column("context_id", String(255), nullable=False),
+    Column("column_key", String(255), nullable=False),
+    Column("learner_id", String(255), nullable=False),
+    Column("lms_user_id", String(255), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("max_score", Float, nullable=False),
+    Column("grade_revision", Integer, nullable=False),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False, default=now),
+    Column("delivered_at", UTCDateTime),
+    Index("ix_deliveries_pending", "tenant_id", "status", "next_attempt_at"),
+)
+
+sync_runs = Table(
+    "sync_runs", metadata, _id(), _tenant_fk(),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("summary", Text),
+)
+
+watermarks = Table(
+    "watermarks", metadata,
+    Column("name", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False, default=now),
+)
+
+nonces = Table(
+    "nonces", metadata,
+    Column("value", String(255), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+tool_keys = Table(
+    "tool_keys", metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("private_key", Text, nullable=False),  # encrypted, like credentials
+    Column("public_jwk", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, default=now),
+    Column("retire_after", UTCDateTime),
+)
+
+audit_log = Table(
+    "audit_log", metadata, _id(),
+    Column("at", UTCDateTime, nullable=False, default=now),
+    Column("owner", String(63), nullable=False),
+    Column("adapter", String(63), nullable=False),
+    Column("hook", String(63), nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("error", Text),
+)

@@ -1,0 +1,131 @@
+"""The CLI as a user meets it: one-line errors, exit codes, JSON output, nothing half-written."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lmsbridge.core.cli import main
+
+PLATFORM = ["platform", "add", "--tenant", "uni-a", "--issuer", "https://canvas.instructure.com",
+            "--client-id", "10", "--deployment-id", "d1", "--deployment-id", "d2",
+            "--auth-login-url", "https://sso.test/auth", "--auth-token-url",
+            "https://sso.test/token", "--jwks-url", "https://sso.test/jwks"]
+
+
+@pytest.fixture
+def run(capsys, empty_db_url):
+    def run(*args: str, stdin: str | None = None):
+        if stdin is not None:
+            import io
+            sys.stdin = io.StringIO(stdin)
+        code = main(["--db", empty_db_url, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    sys.stdin = sys.__stdin__
+
+
+def test_commands_need_a_migrated_database(run, tmp_path):
+    code, out, err = run("tenant", "list")
+    assert code == 1
+    assert err.startswith("error: ") and "lmsbridge db upgrade" in err
+    assert err.count("\n") == 1
+
+
+def test_missing_sqlite_file_is_not_created(tmp_path, capsys):
+    assert main(["--db", f"sqlite:///{tmp_path / 'new.db'}", "tenant", "list"]) == 1
+    assert not (tmp_path / "new.db").exists()
+
+
+def test_tenant_platform_program_flow(run):
+    assert run("db", "upgrade")[0] == 0
+    assert "already at revision" in run("db", "upgrade")[1]
+    code, out, _ = run("tenant", "add", "uni-a", "--kind", "canvas", "--grade-sync", "course")
+    assert code == 0 and "added tenant uni-a" in out
+    assert run(*PLATFORM)[0] == 0
+    assert run("program", "activate", "--tenant", "uni-a", "prog-1", "prog-2")[0] == 0
+    assert run("tenant", "set-secret", "uni-a", "api_token", stdin="tok-secret\n")[0] == 0
+
+    (tenant,) = json.loads(run("tenant", "list", "--json")[1])
+    assert tenant == {"name": "uni-a", "kind": "canvas", "grade_sync": "course",
+                      "grade_sync_without_sso": False, "incremental": True, "base_url": None}
+    shown = json.loads(run("tenant", "show", "uni-a", "--json")[1])
+    assert shown["platforms"][0]["deployment_ids"] == ["d1", "d2"]
+    assert [p["program_id"] for p in shown["programs"]] == ["prog-1", "prog-2"]
+    assert shown["secrets"] == ["api_token"]
+    code, out, err = run("tenant", "show", "uni-a")
+    assert "tok-secret" not in out + err and "api_token" in out
+    assert json.loads(run("platform", "list", "--json")[1])[0]["tenant"] == "uni-a"
+    assert "prog-2" in run("program", "list", "--tenant", "uni-a")[1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["tenant", "add", "uni-a", "--kind", "canvass"],
+     "error: --kind: must be one of blackboard, canvas, d2l, moodle, oracle (got 'canvass')"),
+    (["tenant", "add", "Uni A", "--kind", "canvas"], "error: Tenant.name: "),
+    (["tenant", "add", "uni-b", "--kind", "canvas", "--base-url", "canvas.uni"],
+     "error: Tenant.base_url: must be an http(s) URL (got 'canvas.uni')"),
+    (["tenant", "show", "ghost"], "error: no tenant named 'ghost'"),
+    (["program", "activate", "--tenant", "ghost", "p1"], "error: no tenant named 'ghost'"),
+    ([*PLATFORM[:-1], "not-a-url"], "error: PlatformRegistration.jwks_url"),
+])
+def test_bad_input_is_one_clear_line(run, args, message):
+    run("db", "upgrade")
+    run("tenant", "add", "uni-a", "--kind", "canvas")
+    code, out, err = run(*args)
+    assert code == 1
+    assert err.startswith(message) and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_conflicting_platform_leaves_nothing_behind(run):
+    run("db", "upgrade")
+    run("tenant", "add", "uni-a", "--kind", "canvas")
+    run("tenant", "add", "uni-b", "--kind", "canvas")
+    run(*PLATFORM)
+    code, _, err = run(*[("uni-b" if a == "uni-a" else a) for a in PLATFORM])
+    assert code == 1 and "already registered to tenant 'uni-a'" in err
+    assert json.loads(run("platform", "list", "--tenant", "uni-b", "--json")[1]) == []
+
+
+def test_empty_secret_is_refused(run):
+    run("db", "upgrade")
+    run("tenant", "add", "uni-a", "--kind", "canvas")
+    code, _, err = run("tenant", "set-secret", "uni-a", "api_token", stdin="")
+    assert code == 1 and "empty" in err
+    assert json.loads(run("tenant", "show", "uni-a", "--json")[1])["secrets"] == []
+
+
+def test_adapters_json_lists_builtins(run):
+    code, out, _ = run("adapters", "--json")
+    adapters = {a["name"]: a for a in json.loads(out)}
+    assert set(adapters) == {"moodle", "canvas", "blackboard", "d2l", "oracle", "coursera"}
+    for a in adapters.values():
+        assert {"name", "distribution", "version", "capabilities"} <= set(a)
+        assert a["distribution"] == "lmsbridge" and a["capabilities"]
+    assert "content_publish" in adapters["moodle"]["opt_outs"]
+
+
+def test_unreachable_postgres_is_one_line(capsys):
+    code = main(["--db", "postgresql://nobody@127.0.0.1:1/none", "tenant", "list"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error: database: ") and err.count("\n") == 1
+
+
+def test_json_logs(run, capsys):
+    code = main(["--log-format", "json", "--log-level", "debug", "adapters", "--json"])
+    assert code == 0
+
+
+def test_console_script_exits_non_zero_without_traceback(tmp_path):
+    exe = [sys.executable, "-m", "lmsbridge.core"]
+    version = subprocess.run([*exe, "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and "lmsbridge, version" in version.stdout
+    proc = subprocess.run([*exe, "--db", f"sqlite:///{tmp_path}/x.db", "tenant", "show", "x"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: no database at") and "Traceback" not in proc.stderr
+    usage = subprocess.run([*exe, "tenant", "add"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "Missing argument 'NAME'" in usage.stderr
