@@ -1,0 +1,292 @@
+"""id_token signature and header rules, with the platform JWKS served over loopback HTTP.
+
+Attack tokens are assembled by hand (base64url + cryptography / stdlib hmac) so that no JOSE
+library's own refusal to *create* them hides whether we refuse to *accept* them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from lmsbridge.core.lti.errors import LaunchError
+from lmsbridge.core.lti.idtoken import decode_id_token
+from lmsbridge.core.lti.jwks import JwksCache, public_jwk, public_jwks
+
+
+class KeyServer:
+    """Loopback HTTP server: ``docs[path]`` is served as JSON, hits are counted per path."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Any] = {}
+        self.hits: Counter[str] = Counter()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                outer.hits[self.path] += 1
+                doc = outer.docs.get(self.path)
+                body = json.dumps(doc).encode()
+                self.send_response(404 if doc is None else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}{path}"
+
+
+class FakeClock:
+    t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture(scope="module")
+def platform_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def attacker_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def server(platform_key, attacker_key) -> Iterator[KeyServer]:
+    srv = KeyServer()
+    srv.docs["/platform/jwks"] = public_jwks([("p1", platform_key)])
+    srv.docs["/evil/jwks"] = public_jwks([("p1", attacker_key), ("evil", attacker_key)])
+    srv.thread.start()
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def cache(clock) -> JwksCache:
+    return JwksCache(clock=clock, refetch_interval=30)
+
+
+@pytest.fixture
+def jwks_url(server) -> str:
+    return server.url("/platform/jwks")
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def segment(obj: Any) -> str:
+    return b64(json.dumps(obj, separators=(",", ":")).encode())
+
+
+CLAIMS = {
+    "iss": "https://platform.example.edu",
+    "aud": "client-1",
+    "sub": "user-1",
+    "nonce": "n-1",
+    "iat": int(time.time()),
+    "exp": int(time.time()) + 300,
+    "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+}
+
+
+def rs_token(
+    key: rsa.RSAPrivateKey,
+    header: dict[str, Any] | None = None,
+    claims: Any = CLAIMS,
+    hash_alg: hashes.HashAlgorithm | None = None,
+) -> str:
+    hdr = {"typ": "JWT", "alg": "RS256", "kid": "p1"} if header is None else header
+    signing_input = f"{segment(hdr)}.{segment(claims)}"
+    sig = key.sign(signing_input.encode(), padding.PKCS1v15(), hash_alg or hashes.SHA256())
+    return f"{signing_input}.{b64(sig)}"
+
+
+def rejected(token: str, cache: JwksCache, url: str) -> LaunchError:
+    with pytest.raises(LaunchError) as exc:
+        decode_id_token(token, jwks=cache, jwks_url=url)
+    return exc.value
+
+
+def test_valid_token_returns_claims(platform_key, cache, jwks_url, server):
+    token = rs_token(platform_key)
+    assert decode_id_token(token, jwks=cache, jwks_url=jwks_url) == CLAIMS
+    assert decode_id_token(token.encode(), jwks=cache, jwks_url=jwks_url) == CLAIMS
+    assert server.hits["/platform/jwks"] == 1
+
+
+def test_unknown_non_critical_header_members_are_ignored(platform_key, cache, jwks_url):
+    token = rs_token(platform_key, {"alg": "RS256", "kid": "p1", "x-vendor": 1})
+    assert decode_id_token(token, jwks=cache, jwks_url=jwks_url)["sub"] == "user-1"
+
+
+def test_alg_none_rejected_without_key_lookup(cache, jwks_url, server):
+    token = f"{segment({'alg': 'none', 'kid': 'p1'})}.{segment(CLAIMS)}."
+    err = rejected(token, cache, jwks_url)
+    assert (err.rule, err.status) == ("alg_not_allowed", 401)
+    assert server.hits["/platform/jwks"] == 0
+
+
+@pytest.mark.parametrize("alg", ["HS256", "HS512"])
+def test_hmac_signed_with_public_key_bytes_rejected(platform_key, cache, jwks_url, alg):
+    # The classic confusion attack: HMAC keyed with the platform's public key, which anyone has.
+    pem = platform_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    signing_input = f"{segment({'alg': alg, 'kid': 'p1'})}.{segment(CLAIMS)}"
+    digest = hashlib.sha256 if alg == "HS256" else hashlib.sha512
+    sig = hmac.new(pem, signing_input.encode(), digest).digest()
+    err = rejected(f"{signing_input}.{b64(sig)}", cache, jwks_url)
+    assert (err.rule, err.status) == ("alg_not_allowed", 401)
+
+
+def test_other_rsa_algorithms_rejected(platform_key, cache, jwks_url):
+    token = rs_token(platform_key, {"alg": "RS512", "kid": "p1"}, hash_alg=hashes.SHA512())
+    assert rejected(token, cache, jwks_url).rule == "alg_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "header", [{"alg": "RS256"}, {"alg": "RS256", "kid": ""}, {"alg": "RS256", "kid": 7}]
+)
+def test_no_kid_rejected(platform_key, cache, jwks_url, header):
+    err = rejected(rs_token(platform_key, header), cache, jwks_url)
+    assert (err.rule, err.status) == ("kid_missing", 401)
+
+
+def test_incorrect_kid_rejected_after_one_refetch(platform_key, cache, jwks_url, server, clock):
+    decode_id_token(rs_token(platform_key), jwks=cache, jwks_url=jwks_url)
+    clock.t += 31
+    for _ in range(20):
+        err = rejected(rs_token(platform_key, {"alg": "RS256", "kid": "nope"}), cache, jwks_url)
+        assert (err.rule, err.status) == ("kid_unknown", 401)
+    assert server.hits["/platform/jwks"] == 2
+
+
+def test_rotated_platform_key_accepted(platform_key, attacker_key, cache, jwks_url, server, clock):
+    decode_id_token(rs_token(platform_key), jwks=cache, jwks_url=jwks_url)
+    new_key = attacker_key  # any second key will do as the platform's next key
+    server.docs["/platform/jwks"] = public_jwks([("p1", platform_key), ("p2", new_key)])
+    clock.t += 31
+    token = rs_token(new_key, {"alg": "RS256", "kid": "p2"})
+    assert decode_id_token(token, jwks=cache, jwks_url=jwks_url)["sub"] == "user-1"
+
+
+@pytest.mark.parametrize("member", ["jku", "x5u"])
+def test_key_url_headers_are_ignored(attacker_key, cache, jwks_url, server, member):
+    # Signed by the attacker, pointing at a key set the attacker controls: never fetched.
+    header = {"alg": "RS256", "kid": "p1", member: server.url("/evil/jwks")}
+    err = rejected(rs_token(attacker_key, header), cache, jwks_url)
+    assert (err.rule, err.status) == ("signature_invalid", 401)
+    header["kid"] = "evil"
+    assert rejected(rs_token(attacker_key, header), cache, jwks_url).rule == "kid_unknown"
+    assert server.hits["/evil/jwks"] == 0
+
+
+def test_embedded_jwk_header_is_ignored(attacker_key, cache, jwks_url):
+    header = {"alg": "RS256", "kid": "p1", "jwk": public_jwk("p1", attacker_key)}
+    assert rejected(rs_token(attacker_key, header), cache, jwks_url).rule == "signature_invalid"
+
+
+def test_tampered_payload_rejected(platform_key, cache, jwks_url):
+    h, _, s = rs_token(platform_key).split(".")
+    forged = f"{h}.{segment({**CLAIMS, 'sub': 'admin'})}.{s}"
+    err = rejected(forged, cache, jwks_url)
+    assert (err.rule, err.status) == ("signature_invalid", 401)
+
+
+def test_crit_header_rejected(platform_key, cache, jwks_url):
+    token = rs_token(platform_key, {"alg": "RS256", "kid": "p1", "crit": ["exp"], "exp": 1})
+    assert rejected(token, cache, jwks_url).status == 401
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "abc",
+        "a.b",
+        "a.b.c.d",
+        "!!!.###.$$$",
+        f"{segment([1, 2])}.{segment(CLAIMS)}.AAAA",
+        "x" * 70000,
+        "ünïcode.ünïcode.ünïcode",
+    ],
+)
+def test_malformed_tokens_rejected(cache, jwks_url, token, server):
+    err = rejected(token, cache, jwks_url)
+    assert (err.rule, err.status) == ("token_malformed", 401)
+    assert server.hits["/platform/jwks"] == 0
+
+
+@pytest.mark.parametrize("payload", [[1, 2], "a string", 42])
+def test_payload_must_be_an_object(platform_key, cache, jwks_url, payload):
+    err = rejected(rs_token(platform_key, claims=payload), cache, jwks_url)
+    assert (err.rule, err.status) == ("token_malformed", 401)
+
+
+def test_unreachable_jwks_is_a_502(platform_key, cache, server):
+    err = rejected(rs_token(platform_key), cache, server.url("/missing"))
+    assert (err.rule, err.status) == ("jwks_unavailable", 502)
+
+
+def test_messages_never_carry_the_token(platform_key, attacker_key, cache, jwks_url):
+    tokens = [
+        rs_token(attacker_key),
+        rs_token(platform_key, {"alg": "RS256", "kid": "unknown"}),
+        rs_token(platform_key, {"alg": "HS256", "kid": "p1"}),
+    ]
+    for token in tokens:
+        err = rejected(token, cache, jwks_url)
+        for part in token.split("."):
+            assert part not in str(err) and part not in repr(err)
+
+
+def test_verified_claims_feed_claim_validation(platform_key, cache, jwks_url):
+    from lmsbridge.core.lti.claims import LTI, validate_launch_claims
+
+    claims = {
+        **CLAIMS,
+        LTI + "message_type": "LtiResourceLinkRequest",
+        LTI + "deployment_id": "d1",
+        LTI + "target_link_uri": "https://tool.example.com/launch",
+        LTI + "resource_link": {"id": "rl"},
+        LTI + "roles": [],
+    }
+    verified = decode_id_token(rs_token(platform_key, claims=claims), jwks=cache, jwks_url=jwks_url)
+    launch = validate_launch_claims(
+        verified,
+        issuer="https://platform.example.edu",
+        client_id="client-1",
+        deployment_ids={"d1"},
+        now=time.time(),
+    )
+    assert (launch.sub, launch.resource_link_id, launch.roles) == ("user-1", "rl", ())
