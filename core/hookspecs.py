@@ -5,8 +5,11 @@ group. It describes itself with :func:`lmsbridge_adapter`, then implements the h
 capabilities it declares. The engine calls a hook only on the adapter that owns the tenant
 (or provider) at hand, so an implementation never checks "is this call for me?".
 
-Hooks that take a ``tenant`` or ``provider`` are wrapped by core for auditing: every call
-leaves a record of tenant, hook, duration and outcome without the adapter doing anything.
+Hooks that take a ``tenant`` or ``provider`` also get a ``runtime``
+(:class:`~lmsbridge.core.runtime.Runtime`: store, secrets, tool keys, HTTP session); an
+implementation leaves out the arguments it does not need. They are wrapped by core for
+auditing: every call leaves a record of tenant, hook, duration and outcome without the
+adapter doing anything.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
         RosterMember,
         Tenant,
     )
+    from lmsbridge.core.runtime import Runtime
 
 NAME = "lmsbridge"
 hookspec = pluggy.HookspecMarker(NAME)
@@ -72,7 +76,7 @@ def lmsbridge_mock_platform() -> MockPlatform:
 
 @hookspec(firstresult=True)
 def lmsbridge_ensure_columns(
-    tenant: Tenant, context: Context, columns: Sequence[GradebookColumn]
+    tenant: Tenant, context: Context, columns: Sequence[GradebookColumn], runtime: Runtime
 ) -> list[GradebookColumn]:
     """Make sure each column exists in the context's gradebook; create only what is missing.
 
@@ -83,7 +87,7 @@ def lmsbridge_ensure_columns(
 
 @hookspec(firstresult=True)
 def lmsbridge_write_grades(
-    tenant: Tenant, context: Context | None, deliveries: Sequence[Delivery]
+    tenant: Tenant, context: Context | None, deliveries: Sequence[Delivery], runtime: Runtime
 ) -> list[DeliveryResult]:
     """Write scores to the platform and report one result per delivery, by ``dedupe_key``.
 
@@ -98,7 +102,9 @@ def lmsbridge_write_grades(
 
 
 @hookspec(firstresult=True)
-def lmsbridge_read_roster(tenant: Tenant, context: Context) -> Iterable[RosterMember]:
+def lmsbridge_read_roster(
+    tenant: Tenant, context: Context, runtime: Runtime
+) -> Iterable[RosterMember]:
     """Yield every member of the context, following the platform's paging to the last page."""
 
 
@@ -107,7 +113,7 @@ def lmsbridge_read_roster(tenant: Tenant, context: Context) -> Iterable[RosterMe
 
 @hookspec(firstresult=True)
 def lmsbridge_publish_content(
-    tenant: Tenant, context: Context | None, links: Sequence[PublishedLink]
+    tenant: Tenant, context: Context | None, links: Sequence[PublishedLink], runtime: Runtime
 ) -> list[PublishedLink]:
     """Create or update links to provider content; return them with ``platform_ref`` set.
 
@@ -117,7 +123,7 @@ def lmsbridge_publish_content(
 
 @hookspec(firstresult=True)
 def lmsbridge_retire_content(
-    tenant: Tenant, context: Context | None, links: Sequence[PublishedLink]
+    tenant: Tenant, context: Context | None, links: Sequence[PublishedLink], runtime: Runtime
 ) -> list[PublishedLink]:
     """Handle content removed upstream: deactivate it, or report the links stale.
 
@@ -129,10 +135,14 @@ def lmsbridge_retire_content(
 
 
 @hookspec(firstresult=True)
-def lmsbridge_read_catalog(provider: Provider, program_ids: Sequence[str]) -> Iterable[Program]:
+def lmsbridge_read_catalog(
+    provider: Provider, program_ids: Sequence[str], runtime: Runtime
+) -> Iterable[Program]:
     """Yield the given programs with their courses and items, as the provider has them now."""
 
 
 @hookspec(firstresult=True)
-def lmsbridge_read_progress(provider: Provider, since: datetime | None) -> Iterable[Progress]:
+def lmsbridge_read_progress(
+    provider: Provider, since: datetime | None, runtime: Runtime
+) -> Iterable[Progress]:
     """Yield learner progress changed since ``since`` (everything when None)."""

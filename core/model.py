@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from datetime import datetime
+from typing import Any
 
 import attrs
 from attrs import field, frozen
@@ -64,6 +65,8 @@ class Tenant:
     grade_sync_without_sso: bool = field(default=False, validator=v.boolean)
     incremental: bool = field(default=True, validator=v.boolean)
     base_url: str | None = field(default=None, validator=v.optional(v.url))
+    # Adapter-specific settings (JSON-able); each adapter validates its own keys.
+    options: dict[str, Any] = field(factory=dict, validator=v.json_object, hash=False)
 
 
 @frozen

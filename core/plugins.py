@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from attrs import field, frozen
@@ -39,6 +39,9 @@ from lmsbridge.core.model import (
     RosterMember,
     Tenant,
 )
+
+if TYPE_CHECKING:
+    from lmsbridge.core.runtime import Runtime
 
 GROUP = "lmsbridge.adapters"
 ALLOW_ENV = "LMSBRIDGE_LOAD_PLUGINS"
@@ -215,35 +218,43 @@ class Registry:
         return caller(**kwargs)
 
     def ensure_columns(self, tenant: Tenant, context: Context,
-                       columns: Sequence[GradebookColumn]) -> list[GradebookColumn]:
+                       columns: Sequence[GradebookColumn],
+                       runtime: Runtime | None = None) -> list[GradebookColumn]:
         return self._call(tenant.kind, "lmsbridge_ensure_columns", tenant=tenant,
-                          context=context, columns=columns)
+                          context=context, columns=columns, runtime=runtime)
 
     def write_grades(self, tenant: Tenant, context: Context | None,
-                     deliveries: Sequence[Delivery]) -> list[DeliveryResult]:
+                     deliveries: Sequence[Delivery],
+                     runtime: Runtime | None = None) -> list[DeliveryResult]:
         return self._call(tenant.kind, "lmsbridge_write_grades", tenant=tenant,
-                          context=context, deliveries=deliveries)
+                          context=context, deliveries=deliveries, runtime=runtime)
 
-    def read_roster(self, tenant: Tenant, context: Context) -> Iterable[RosterMember]:
-        return self._call(tenant.kind, "lmsbridge_read_roster", tenant=tenant, context=context)
+    def read_roster(self, tenant: Tenant, context: Context,
+                    runtime: Runtime | None = None) -> Iterable[RosterMember]:
+        return self._call(tenant.kind, "lmsbridge_read_roster", tenant=tenant, context=context,
+                          runtime=runtime)
 
     def publish_content(self, tenant: Tenant, context: Context | None,
-                        links: Sequence[PublishedLink]) -> list[PublishedLink]:
+                        links: Sequence[PublishedLink],
+                        runtime: Runtime | None = None) -> list[PublishedLink]:
         return self._call(tenant.kind, "lmsbridge_publish_content", tenant=tenant,
-                          context=context, links=links)
+                          context=context, links=links, runtime=runtime)
 
     def retire_content(self, tenant: Tenant, context: Context | None,
-                       links: Sequence[PublishedLink]) -> list[PublishedLink]:
+                       links: Sequence[PublishedLink],
+                       runtime: Runtime | None = None) -> list[PublishedLink]:
         return self._call(tenant.kind, "lmsbridge_retire_content", tenant=tenant,
-                          context=context, links=links)
+                          context=context, links=links, runtime=runtime)
 
-    def read_catalog(self, provider: Provider, program_ids: Sequence[str]) -> Iterable[Program]:
+    def read_catalog(self, provider: Provider, program_ids: Sequence[str],
+                     runtime: Runtime | None = None) -> Iterable[Program]:
         return self._call(provider.kind, "lmsbridge_read_catalog", provider=provider,
-                          program_ids=program_ids)
+                          program_ids=program_ids, runtime=runtime)
 
-    def read_progress(self, provider: Provider, since: datetime | None) -> Iterable[Progress]:
+    def read_progress(self, provider: Provider, since: datetime | None,
+                      runtime: Runtime | None = None) -> Iterable[Progress]:
         return self._call(provider.kind, "lmsbridge_read_progress", provider=provider,
-                          since=since)
+                          since=since, runtime=runtime)
 
     def mock_platform(self, adapter: str) -> MockPlatform:
         return self._call(adapter, "lmsbridge_mock_platform")

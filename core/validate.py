@@ -86,3 +86,18 @@ def enum_of(enum_type: type[E]) -> attrs.Converter:
 def to_tuple(value: Any) -> Any:
     """Lists from JSON/CLI become tuples so frozen objects stay hashable."""
     return tuple(value) if isinstance(value, list | set | frozenset) else value
+
+
+def _json_object(value: Any) -> bool:
+    import json
+
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        return False
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+json_object = check(_json_object, "must be a mapping of names to JSON values")

@@ -51,7 +51,8 @@ def test_tenant_platform_program_flow(run):
 
     (tenant,) = json.loads(run("tenant", "list", "--json")[1])
     assert tenant == {"name": "uni-a", "kind": "canvas", "grade_sync": "course",
-                      "grade_sync_without_sso": False, "incremental": True, "base_url": None}
+                      "grade_sync_without_sso": False, "incremental": True, "base_url": None,
+                      "options": {}}
     shown = json.loads(run("tenant", "show", "uni-a", "--json")[1])
     assert shown["platforms"][0]["deployment_ids"] == ["d1", "d2"]
     assert [p["program_id"] for p in shown["programs"]] == ["prog-1", "prog-2"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from toy import ToyAdapter, source
 
-from lmsbridge.core import hookspecs
+from lmsbridge.core import hookimpl, hookspecs
 from lmsbridge.core.audit import PROVIDER_HOOKS, TENANT_HOOKS
 from lmsbridge.core.model import (
     Context,
@@ -120,3 +120,20 @@ def test_hook_read_progress(toys):
     registry, _, coursera, _ = toys
     (progress,) = registry.read_progress(PROVIDER, NOW)
     assert progress.score == 0.5 and coursera.calls[-1] == ("read_progress", "acme", NOW)
+
+
+def test_hooks_get_the_runtime_only_when_they_ask_for_it(toys):
+    registry, canvas, *_ = toys
+    seen = []
+
+    class WithRuntime(ToyAdapter):
+        @hookimpl
+        def lmsbridge_read_roster(self, tenant, context, runtime):
+            seen.append(runtime)
+            return []
+
+    registry = Registry.load([source(WithRuntime("d2l")), source(canvas)])
+    marker = object()
+    registry.read_roster(Tenant("uni-b", "d2l"), CONTEXT, runtime=marker)
+    registry.read_roster(TENANT, CONTEXT, runtime=marker)  # ToyAdapter's impl has no runtime
+    assert seen == [marker]

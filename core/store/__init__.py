@@ -18,6 +18,7 @@ from lmsbridge.core.store import database
 from lmsbridge.core.store.platforms import Platforms
 from lmsbridge.core.store.programs import Programs
 from lmsbridge.core.store.schema import audit_log, metadata
+from lmsbridge.core.store.secrets import Secrets
 from lmsbridge.core.store.tenants import Tenants
 
 __all__ = ["Store"]
@@ -27,7 +28,8 @@ class Store:
     def __init__(self, engine: Engine, key_file: Path = Path("lmsbridge.key")):
         self.engine = engine
         self._key_file = key_file
-        self.tenants = Tenants(engine, lambda: self.box)
+        self.secrets = Secrets(engine, lambda: self.box)
+        self.tenants = Tenants(engine, self.secrets)
         self.platforms = Platforms(engine, self.tenants)
         self.programs = Programs(engine, self.tenants)
 

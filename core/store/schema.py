@@ -70,16 +70,19 @@ tenants = Table(
     Column("grade_sync_without_sso", Boolean, nullable=False, default=False),
     Column("incremental", Boolean, nullable=False, default=True),
     Column("base_url", Text),
+    Column("options", Text, nullable=False, default="{}"),  # JSON: adapter-specific settings
     Column("created_at", UTCDateTime, nullable=False, default=now),
 )
 
-# Encrypted at rest (Fernet); the key never lives in the database.
+# Encrypted at rest (Fernet); the key never lives in the database. ``scope`` names the
+# owner: "tenant:<name>", "provider:<name>" or "tool".
 credentials = Table(
-    "credentials", metadata, _id(), _tenant_fk(),
+    "credentials", metadata, _id(),
+    Column("scope", String(127), nullable=False),
     Column("name", String(63), nullable=False),
     Column("ciphertext", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False, default=now),
-    UniqueConstraint("tenant_id", "name"),
+    UniqueConstraint("scope", "name"),
 )
 
 platforms = Table(
@@ -290,3 +293,15 @@ audit_log = Table(
     Column("outcome", String(16), nullable=False),
     Column("error", Text),
 )
+
+# Tables added by later work go in their own section below, each with its own Alembic
+# revision (0002 LTI tool, 0003 sync engine, 0004 conformance/Canvas, 0005 Oracle), so work
+# done in parallel never forks the migration history.
+
+# --- LTI tool (migration 0002) ------------------------------------------------------------
+
+# --- sync engine (migration 0003) ---------------------------------------------------------
+
+# --- conformance / Canvas (migration 0004) ------------------------------------------------
+
+# --- Oracle Learning (migration 0005) -----------------------------------------------------

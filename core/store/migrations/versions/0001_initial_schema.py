@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 07:12:18.894637
+Create Date: 2026-11-22
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -36,6 +35,15 @@ def upgrade() -> None:
     sa.Column('retired', sa.Boolean(), nullable=False),
     sa.Column('synced_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('program_id', 'id', name=op.f('pk_courses'))
+    )
+    op.create_table('credentials',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('scope', sa.String(length=127), nullable=False),
+    sa.Column('name', sa.String(length=63), nullable=False),
+    sa.Column('ciphertext', sa.Text(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credentials')),
+    sa.UniqueConstraint('scope', 'name', name=op.f('uq_credentials_scope_name'))
     )
     op.create_table('grades',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -101,6 +109,7 @@ def upgrade() -> None:
     sa.Column('grade_sync_without_sso', sa.Boolean(), nullable=False),
     sa.Column('incremental', sa.Boolean(), nullable=False),
     sa.Column('base_url', sa.Text(), nullable=True),
+    sa.Column('options', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tenants')),
     sa.UniqueConstraint('name', name=op.f('uq_tenants_name'))
@@ -150,16 +159,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_contexts_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contexts')),
     sa.UniqueConstraint('tenant_id', 'context_id', name=op.f('uq_contexts_tenant_id_context_id'))
-    )
-    op.create_table('credentials',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('tenant_id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=63), nullable=False),
-    sa.Column('ciphertext', sa.Text(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_credentials_tenant_id_tenants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_credentials')),
-    sa.UniqueConstraint('tenant_id', 'name', name=op.f('uq_credentials_tenant_id_name'))
     )
     op.create_table('deliveries',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -265,9 +264,7 @@ def upgrade() -> None:
     )
 
 
-
 def downgrade() -> None:
-
     op.drop_table('deployments')
     op.drop_table('sync_runs')
     op.drop_table('published_links')
@@ -281,7 +278,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_deliveries_pending')
 
     op.drop_table('deliveries')
-    op.drop_table('credentials')
     op.drop_table('contexts')
     op.drop_table('activations')
     op.drop_table('account_links')
@@ -300,6 +296,6 @@ def downgrade() -> None:
     op.drop_table('learners')
     op.drop_table('items')
     op.drop_table('grades')
+    op.drop_table('credentials')
     op.drop_table('courses')
     op.drop_table('audit_log')
-
