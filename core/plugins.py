@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 GROUP = "lmsbridge.adapters"
 ALLOW_ENV = "LMSBRIDGE_LOAD_PLUGINS"
 BUILTIN_DISTRIBUTION = "lmsbridge"
-BUILTIN_ADAPTERS = ("moodle", "canvas", "blackboard", "d2l", "oracle", "coursera")
+BUILTIN_ADAPTERS = ("moodle", "canvas", "blackboard", "d2l", "oracle", "coursera", "lti")
 
 hookimpl = pluggy.HookimplMarker(NAME)
 

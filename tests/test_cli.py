@@ -65,7 +65,7 @@ def test_tenant_platform_program_flow(run):
 
 @pytest.mark.parametrize("args, message", [
     (["tenant", "add", "uni-a", "--kind", "canvass"],
-     "error: --kind: must be one of blackboard, canvas, d2l, moodle, oracle (got 'canvass')"),
+     "error: --kind: must be one of blackboard, canvas, d2l, lti, moodle, oracle (got 'canvass')"),
     (["tenant", "add", "Uni A", "--kind", "canvas"], "error: Tenant.name: "),
     (["tenant", "add", "uni-b", "--kind", "canvas", "--base-url", "canvas.uni"],
      "error: Tenant.base_url: must be an http(s) URL (got 'canvas.uni')"),
@@ -102,7 +102,7 @@ def test_empty_secret_is_refused(run):
 def test_adapters_json_lists_builtins(run):
     code, out, _ = run("adapters", "--json")
     adapters = {a["name"]: a for a in json.loads(out)}
-    assert set(adapters) == {"moodle", "canvas", "blackboard", "d2l", "oracle", "coursera"}
+    assert set(adapters) == {"moodle", "canvas", "blackboard", "d2l", "oracle", "coursera", "lti"}
     for a in adapters.values():
         assert {"name", "distribution", "version", "capabilities"} <= set(a)
         assert a["distribution"] == "lmsbridge" and a["capabilities"]

@@ -99,7 +99,7 @@ def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_installed_wheel_imports_every_adapter_and_migrates(venv, tmp_path):
     code = ("import lmsbridge.core.cli, lmsbridge.conformance\n"
-            "for a in ('moodle', 'canvas', 'blackboard', 'd2l', 'oracle', 'coursera'):\n"
+            "for a in ('moodle', 'canvas', 'blackboard', 'd2l', 'oracle', 'coursera', 'lti'):\n"
             "    m = __import__(f'lmsbridge.adapters.{a}', fromlist=['x'])\n"
             "    assert 'site-packages' in m.__file__, m.__file__\n")
     assert _run(venv, "-c", code, cwd=tmp_path).returncode == 0
@@ -111,7 +111,7 @@ def test_third_party_adapters_are_discovered_and_broken_ones_skipped(venv, tmp_p
     proc = _run(venv, "-m", "lmsbridge.core", "adapters", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     adapters = {a["name"]: a for a in json.loads(proc.stdout)}
-    assert set(adapters) == {"moodle", "canvas", "blackboard", "d2l", "oracle", "coursera",
+    assert set(adapters) == {"moodle", "canvas", "blackboard", "d2l", "oracle", "coursera", "lti",
                              "schoology"}
     assert adapters["schoology"]["distribution"] == "lmsbridge-schoology"
     assert adapters["schoology"]["version"] == "0.3.0"

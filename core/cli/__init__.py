@@ -3,6 +3,7 @@ traceback."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -10,12 +11,7 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from lmsbridge.core import __version__, config, logs
-from lmsbridge.core.cli.adapters import adapters
 from lmsbridge.core.cli.app import App
-from lmsbridge.core.cli.db import db
-from lmsbridge.core.cli.platform import platform
-from lmsbridge.core.cli.program import program
-from lmsbridge.core.cli.tenant import tenant
 from lmsbridge.core.errors import LmsbridgeError
 
 
@@ -37,8 +33,23 @@ def cli(ctx: click.Context, database_url: str | None, config_path: Path | None,
     ctx.obj = App(settings)
 
 
-for command in (db, adapters, tenant, platform, program):
-    cli.add_command(command)
+# "module:command" for every subcommand; one line each, grouped by the work that owns it.
+COMMANDS = [
+    "lmsbridge.core.cli.db:db",
+    "lmsbridge.core.cli.adapters:adapters",
+    "lmsbridge.core.cli.tenant:tenant",
+    "lmsbridge.core.cli.platform:platform",
+    "lmsbridge.core.cli.program:program",
+    "lmsbridge.core.cli.mock:mock",
+    # --- LTI tool (issue 3) ---
+    # --- sync engine (issue 4) ---
+    # --- conformance (issue 5) ---
+    # --- Oracle (issue 6) ---
+]
+
+for _path in COMMANDS:
+    _module, _name = _path.split(":")
+    cli.add_command(getattr(importlib.import_module(_module), _name))
 
 
 def main(argv: list[str] | None = None) -> int:

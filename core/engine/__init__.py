@@ -1,0 +1,1 @@
+"""The nightly sync engine: plan -> outbox -> deliver -> record, per tenant."""
