@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         Program,
         Progress,
         Provider,
-        PublishedLink,
+        Publication,
         RosterMember,
         Tenant,
     )
@@ -113,21 +113,24 @@ def lmsbridge_read_roster(
 
 @hookspec(firstresult=True)
 def lmsbridge_publish_content(
-    tenant: Tenant, context: Context | None, links: Sequence[PublishedLink], runtime: Runtime
-) -> list[PublishedLink]:
-    """Create or update links to provider content; return them with ``platform_ref`` set.
+    tenant: Tenant, context: Context | None, publications: Sequence[Publication],
+    runtime: Runtime,
+) -> list[Publication]:
+    """Create or update provider content on the platform; return it with ``platform_ref`` set.
 
-    Look up by our identity first, so a re-publish never duplicates content.
+    Look up by our identity (``publication.key``) first: publishing twice never duplicates,
+    and unchanged content is not written again.
     """
 
 
 @hookspec(firstresult=True)
 def lmsbridge_retire_content(
-    tenant: Tenant, context: Context | None, links: Sequence[PublishedLink], runtime: Runtime
-) -> list[PublishedLink]:
-    """Handle content removed upstream: deactivate it, or report the links stale.
+    tenant: Tenant, context: Context | None, publications: Sequence[Publication],
+    runtime: Runtime,
+) -> list[Publication]:
+    """Handle content removed upstream: deactivate it, or report it stale.
 
-    Return the links with ``retired`` set for those the platform now shows as retired.
+    Return the publications with ``retired`` set for those the platform now shows retired.
     """
 
 

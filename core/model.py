@@ -186,6 +186,28 @@ class PublishedLink:
 
 
 @frozen
+class Publication:
+    """Provider content to publish on a platform: what it is, and where it goes.
+
+    ``context_id`` is the LMS course shell (None on platforms without one, e.g. Oracle
+    Learning). The adapter returns it with ``platform_ref`` set to the platform's id.
+    """
+
+    tenant: str = field(validator=v.slug)
+    program: Program
+    course: Course
+    item: Item | None = None
+    context_id: str | None = field(default=None, validator=v.optional(v.text))
+    platform_ref: str | None = None
+    retired: bool = field(default=False, validator=v.boolean)
+
+    @property
+    def key(self) -> str:
+        """Our stable identity of the content: ``item:<id>`` or ``course:<id>``."""
+        return f"item:{self.item.id}" if self.item else f"course:{self.course.id}"
+
+
+@frozen
 class GradebookColumn:
     """A gradebook column (AGS line item, Canvas assignment, D2L grade object…).
 

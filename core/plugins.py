@@ -35,7 +35,7 @@ from lmsbridge.core.model import (
     Program,
     Progress,
     Provider,
-    PublishedLink,
+    Publication,
     RosterMember,
     Tenant,
 )
@@ -235,16 +235,16 @@ class Registry:
                           runtime=runtime)
 
     def publish_content(self, tenant: Tenant, context: Context | None,
-                        links: Sequence[PublishedLink],
-                        runtime: Runtime | None = None) -> list[PublishedLink]:
+                        publications: Sequence[Publication],
+                        runtime: Runtime | None = None) -> list[Publication]:
         return self._call(tenant.kind, "lmsbridge_publish_content", tenant=tenant,
-                          context=context, links=links, runtime=runtime)
+                          context=context, publications=publications, runtime=runtime)
 
     def retire_content(self, tenant: Tenant, context: Context | None,
-                       links: Sequence[PublishedLink],
-                       runtime: Runtime | None = None) -> list[PublishedLink]:
+                       publications: Sequence[Publication],
+                       runtime: Runtime | None = None) -> list[Publication]:
         return self._call(tenant.kind, "lmsbridge_retire_content", tenant=tenant,
-                          context=context, links=links, runtime=runtime)
+                          context=context, publications=publications, runtime=runtime)
 
     def read_catalog(self, provider: Provider, program_ids: Sequence[str],
                      runtime: Runtime | None = None) -> Iterable[Program]:

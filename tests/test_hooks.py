@@ -12,11 +12,14 @@ from lmsbridge.core import hookimpl, hookspecs
 from lmsbridge.core.audit import PROVIDER_HOOKS, TENANT_HOOKS
 from lmsbridge.core.model import (
     Context,
+    Course,
     Delivery,
     GradebookColumn,
+    Item,
     Outcome,
+    Program,
     Provider,
-    PublishedLink,
+    Publication,
     Tenant,
 )
 from lmsbridge.core.plugins import Registry
@@ -96,16 +99,21 @@ def test_hook_read_roster(toys):
     assert (member.user_id, member.email) == ("u1", "a@uni.test")
 
 
+PROGRAM = Program("p1", "Data Science")
+COURSE = Course("c1", "p1", "Python 101", url="https://provider.test/learn/python-101")
+
+
 def test_hook_publish_content(toys):
     registry, *_ = toys
-    link = PublishedLink("uni-a", "course-1", "rl-1", "p1", "c1", "i1")
-    assert registry.publish_content(TENANT, CONTEXT, [link])[0].platform_ref == "ref-1"
+    pub = Publication("uni-a", PROGRAM, COURSE, Item("i1", "c1", "Quiz 1"), "course-1")
+    assert registry.publish_content(TENANT, CONTEXT, [pub])[0].platform_ref == "ref-item:i1"
 
 
 def test_hook_retire_content(toys):
     registry, *_ = toys
-    link = PublishedLink("uni-a", "course-1", "rl-1", "p1", "c1")
-    assert registry.retire_content(TENANT, None, [link])[0].retired
+    pub = Publication("uni-a", PROGRAM, COURSE)
+    assert pub.key == "course:c1"
+    assert registry.retire_content(TENANT, None, [pub])[0].retired
 
 
 def test_hook_read_catalog(toys):

@@ -48,14 +48,14 @@ class ToyAdapter:
         return iter([RosterMember("u1", ["Learner"], email="a@uni.test")])
 
     @hookimpl
-    def lmsbridge_publish_content(self, tenant, context, links):
+    def lmsbridge_publish_content(self, tenant, context, publications):
         self.calls.append(("publish_content", tenant.name))
-        return [attrs.evolve(link, platform_ref="ref-1") for link in links]
+        return [attrs.evolve(p, platform_ref=f"ref-{p.key}") for p in publications]
 
     @hookimpl
-    def lmsbridge_retire_content(self, tenant, context, links):
+    def lmsbridge_retire_content(self, tenant, context, publications):
         self.calls.append(("retire_content", tenant.name))
-        return [attrs.evolve(link, retired=True) for link in links]
+        return [attrs.evolve(p, retired=True) for p in publications]
 
     @hookimpl
     def lmsbridge_read_catalog(self, provider, program_ids):

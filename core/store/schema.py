@@ -300,6 +300,25 @@ audit_log = Table(
 
 # --- LTI tool (migration 0002) ------------------------------------------------------------
 
+# Every successful resource-link launch: who (issuer + sub -> learner) opened which link in
+# which context, pointing at which content. Grade planning reads it (Option A needs the
+# learner to have launched the item's link; "grade sync without SSO" needs anyone to have).
+launches = Table(
+    "launches", metadata, _id(), _tenant_fk(),
+    Column("context_id", String(255)),  # None: the launch came with no context claim
+    Column("resource_link_id", String(255), nullable=False),
+    Column("issuer", Text, nullable=False),
+    Column("sub", String(255), nullable=False),
+    Column("learner_id", String(255), ForeignKey("learners.id"), nullable=False),
+    Column("program_id", String(255), nullable=False),
+    Column("course_id", String(255)),
+    Column("item_id", String(255)),
+    Column("roles", Text, nullable=False, default="[]"),  # JSON list, as the platform sent
+    Column("launched_at", UTCDateTime, nullable=False, default=now),
+    Index("ix_launches_link", "tenant_id", "context_id", "resource_link_id"),
+    Index("ix_launches_learner", "tenant_id", "learner_id"),
+)
+
 # --- sync engine (migration 0003) ---------------------------------------------------------
 
 # --- conformance / Canvas (migration 0004) ------------------------------------------------
