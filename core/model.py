@@ -263,6 +263,8 @@ class Delivery:
     timestamp: datetime = field(validator=v.aware)
     grade_revision: int = field(default=0, validator=v.non_negative)
     column_ref: str | None = None
+    # When the learner started the work (xAPI "initialized" for Oracle); None if unknown.
+    started_at: datetime | None = field(default=None, validator=v.optional(v.aware))
     status: DeliveryStatus = field(default=DeliveryStatus.PENDING,
                                    converter=v.enum_of(DeliveryStatus))
     attempts: int = field(default=0, validator=v.non_negative)

@@ -13,6 +13,7 @@ from attrs import define, field
 
 from lmsbridge.core import __version__
 from lmsbridge.core.lti.keys import ToolKeyring
+from lmsbridge.core.lti.token import TokenService
 from lmsbridge.core.model import PlatformRegistration, Provider, Tenant
 from lmsbridge.core.secret import Secret
 from lmsbridge.core.store import Store
@@ -29,6 +30,11 @@ class Runtime:
     @cached_property
     def keyring(self) -> ToolKeyring:
         return ToolKeyring(self.store)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        """LTI Advantage access tokens, cached per (registration, scopes) for this runtime."""
+        return TokenService(self.keyring, self.session(), timeout=self.timeout)
 
     def session(self) -> requests.Session:
         """A requests session for one adapter call; Canvas refuses calls without User-Agent."""

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from lmsbridge.core.plugins import ALLOW_ENV, BUILTIN_ADAPTERS
 from lmsbridge.core.store import Store
+from lmsbridge.core.store.schema import metadata
 
 PG_URL = os.environ.get("LMSBRIDGE_TEST_POSTGRES_URL")
 
@@ -70,10 +71,35 @@ def empty_db_url(request, tmp_path) -> Iterator[str]:
             yield url
 
 
-@pytest.fixture
-def store(empty_db_url, tmp_path) -> Iterator[Store]:
-    """A migrated store on each backend."""
-    s = Store.open(empty_db_url, key_file=tmp_path / "secret.key")
-    s.upgrade()
+@pytest.fixture(scope="session")
+def _pg_session_url() -> Iterator[str]:
+    """One migrated PostgreSQL database for the session; tests empty it between them."""
+    with pg_database() as url:
+        s = Store.open(url)
+        s.upgrade()
+        s.dispose()
+        yield url
+
+
+def _empty_all_tables(store: Store) -> None:
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path) -> Iterator[Store]:
+    """A migrated, empty store on each backend.
+
+    SQLite gets a fresh file per test; PostgreSQL reuses one migrated database, emptied
+    before each test (creating a database per test costs about a second).
+    """
+    if request.param == "sqlite":
+        s = Store.open(f"sqlite:///{tmp_path / 'lmsbridge.db'}", key_file=tmp_path / "secret.key")
+        s.upgrade()
+    else:
+        s = Store.open(request.getfixturevalue("_pg_session_url"),
+                       key_file=tmp_path / "secret.key")
+        _empty_all_tables(s)
     yield s
     s.dispose()

@@ -115,9 +115,20 @@ def test_unreachable_postgres_is_one_line(capsys):
     assert code == 1 and err.startswith("error: database: ") and err.count("\n") == 1
 
 
-def test_json_logs(run, capsys):
-    code = main(["--log-format", "json", "--log-level", "debug", "adapters", "--json"])
-    assert code == 0
+def test_json_logs_are_one_object_per_line(capsys):
+    import logging
+
+    from lmsbridge.core import logs
+
+    logs.setup("json", "DEBUG")
+    logging.getLogger("lmsbridge.engine").info("delivered %d grades", 3,
+                                               extra={"tenant": "uni-a"})
+    line = capsys.readouterr().err.strip()
+    record = json.loads(line)
+    assert record["message"] == "delivered 3 grades" and record["tenant"] == "uni-a"
+    assert record["level"] == "INFO" and record["logger"] == "lmsbridge.engine"
+    assert record["ts"].endswith("+00:00")
+    logs.setup("text", "WARNING")
 
 
 def test_console_script_exits_non_zero_without_traceback(tmp_path):

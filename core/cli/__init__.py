@@ -42,9 +42,18 @@ COMMANDS = [
     "lmsbridge.core.cli.program:program",
     "lmsbridge.core.cli.mock:mock",
     # --- LTI tool (issue 3) ---
+    "lmsbridge.core.cli.serve:serve",
+    "lmsbridge.core.cli.keys:keys",
+    "lmsbridge.core.cli.license:license",
     # --- sync engine (issue 4) ---
+    "lmsbridge.core.cli.sync:sync",
+    "lmsbridge.core.cli.catalog:catalog",
+    "lmsbridge.core.cli.provider:provider",
+    "lmsbridge.core.cli.demo:demo",
     # --- conformance (issue 5) ---
+    "lmsbridge.core.cli.conformance:conformance",
     # --- Oracle (issue 6) ---
+    "lmsbridge.core.cli.oracle:oracle",
 ]
 
 for _path in COMMANDS:
@@ -54,7 +63,8 @@ for _path in COMMANDS:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="lmsbridge", standalone_mode=False)
+        # A command may return an int: its exit code (e.g. sync: not everything delivered).
+        rc = cli.main(args=argv, prog_name="lmsbridge", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
@@ -68,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         # The database could not be reached or used: say which, without the SQL.
         click.echo(f"error: database: {str(exc.orig).strip().splitlines()[0]}", err=True)
         return 1
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 def run() -> None:
