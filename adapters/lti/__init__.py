@@ -1,6 +1,11 @@
-"""Generic LTI 1.3 Advantage adapter: any platform speaking AGS and NRPS (no native REST)."""
+"""Generic LTI 1.3 Advantage adapter: any platform speaking AGS and NRPS (no native REST).
+
+Its hooks are :mod:`lmsbridge.core.lti.advantage` as they are; its mock platform is
+:class:`lmsbridge.conformance.lti.MockLtiPlatform` (``lmsbridge mock lti --port N``).
+"""
 
 from lmsbridge.core import AdapterKind, AdapterSpec, Capability, hookimpl
+from lmsbridge.core.lti import advantage
 
 
 @hookimpl
@@ -14,3 +19,30 @@ def lmsbridge_adapter() -> AdapterSpec:
         opt_outs={Capability.CONTENT_PUBLISH: "LTI has no publishing service; content is"
                                               " published by deep linking"},
     )
+
+
+@hookimpl
+def lmsbridge_mock_platform():
+    from lmsbridge.conformance.lti import MockLtiPlatform
+
+    return MockLtiPlatform()
+
+
+@hookimpl
+def lmsbridge_ensure_columns(tenant, context, columns, runtime):
+    return advantage.ensure_columns(tenant, context, columns, runtime)
+
+
+@hookimpl
+def lmsbridge_write_grades(tenant, context, deliveries, runtime):
+    return advantage.write_grades(tenant, context, deliveries, runtime)
+
+
+@hookimpl
+def lmsbridge_read_roster(tenant, context, runtime):
+    return advantage.read_roster(tenant, context, runtime)
+
+
+@hookimpl
+def lmsbridge_retire_content(tenant, context, publications, runtime):
+    return advantage.retire_content(tenant, context, publications, runtime)
