@@ -1,6 +1,10 @@
+import json
+
 import click
 
 from lmsbridge.core.cli.app import App, emit_json, pass_app, table
+from lmsbridge.core.errors import ValidationError
+from lmsbridge.core.lti import platform_config
 from lmsbridge.core.model import PlatformRegistration
 
 
@@ -47,3 +51,30 @@ def list_(app: App, tenant: str | None, as_json: bool) -> None:
         return
     table(app, "Platforms", ["tenant", "issuer", "client id", "deployments"],
           [(r.tenant, r.issuer, r.client_id, ", ".join(r.deployment_ids)) for r in regs])
+
+
+@platform.command("config")
+@click.argument("lms", type=click.Choice(sorted(platform_config.BUILDERS)))
+@click.option("--base-url", required=True, envvar="LMSBRIDGE_BASE_URL",
+              help="The tool's public https URL (as served by `lmsbridge serve`).")
+@click.option("--tenant", help="Name the tool after this tenant (must exist, on this LMS).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@pass_app
+def config(app: App, lms: str, base_url: str, tenant: str | None, as_json: bool) -> None:
+    """Print what an LMS admin pastes to register the tool."""
+    if tenant is not None:
+        kind = app.store.tenants.get(tenant).kind
+        if kind != lms:
+            raise ValidationError("--tenant", tenant, f"is a {kind} tenant, not {lms}")
+    cfg = platform_config.build(lms, base_url, tenant)
+    if as_json:
+        emit_json(cfg.as_json())
+        return
+    click.echo(f"Where: {cfg.where}")
+    width = max(len(label) for label, _ in cfg.fields)
+    for label, value in cfg.fields:
+        click.echo(f"  {label.ljust(width)}  {value}")
+    if cfg.document is not None:
+        click.echo(json.dumps(cfg.document, indent=2))
+    for note in cfg.notes:
+        click.echo(f"- {note}")

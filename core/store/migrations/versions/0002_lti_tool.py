@@ -38,10 +38,13 @@ def upgrade() -> None:
     op.create_index("ix_launches_link", "launches",
                     ["tenant_id", "context_id", "resource_link_id"])
     op.create_index("ix_launches_learner", "launches", ["tenant_id", "learner_id"])
-    # more LTI tool tables (OIDC state, ...) go here
+    with op.batch_alter_table("items") as batch:
+        batch.add_column(sa.Column("url", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("items") as batch:
+        batch.drop_column("url")
     op.drop_index("ix_launches_learner", table_name="launches")
     op.drop_index("ix_launches_link", table_name="launches")
     op.drop_table("launches")

@@ -1,0 +1,69 @@
+"""Nonce single use and its sweep; the validator's registration reuse. SQLite only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from lti_web_fixtures import TOOL, JwksServer, launch_claims, setup_tenant, sign
+from sqlalchemy import select
+
+from lmsbridge.core.lti.errors import LaunchError
+from lmsbridge.core.lti.jwks import JwksCache
+from lmsbridge.core.lti.launch import REGISTRATION_TTL, LaunchValidator
+from lmsbridge.core.lti.nonces import PREFIX, consume_nonce
+from lmsbridge.core.lti.tool_urls import ToolUrls
+from lmsbridge.core.store import Store
+from lmsbridge.core.store.schema import nonces, platforms
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}", tmp_path / "n.key")
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+def kept(store) -> list[str]:
+    with store.engine.connect() as conn:
+        return sorted(v.removeprefix(PREFIX) for v in conn.execute(select(nonces.c.value))
+                      .scalars())
+
+
+def test_nonce_is_single_use_and_expired_ones_are_swept_at_most_once_a_minute(store):
+    t0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    life = timedelta(seconds=30)
+    assert consume_nonce(store.engine, "a", keep_until=t0 + life, now=t0)
+    assert not consume_nonce(store.engine, "a", keep_until=t0 + life, now=t0)
+    # "a" expired, but the last sweep was under a minute ago: it stays.
+    assert consume_nonce(store.engine, "b", keep_until=t0 + 5 * life, now=t0 + 1.5 * life)
+    assert kept(store) == ["a", "b"]
+    # A minute on: the sweep runs and drops only what expired.
+    later = t0 + timedelta(minutes=1)
+    assert consume_nonce(store.engine, "c", keep_until=later + life, now=later)
+    assert kept(store) == ["b", "c"]
+
+
+def test_registration_is_reused_for_a_while_then_read_again(store):
+    server = JwksServer().start()
+    try:
+        setup_tenant(store, server.url + "/jwks")
+        now = [datetime.now(UTC).timestamp()]
+        validator = LaunchValidator(store, JwksCache(), clock=lambda: now[0])
+        urls = ToolUrls(TOOL)
+
+        def launch(n: str) -> None:
+            validator.validate(id_token=sign(launch_claims(n, now=now[0])), state="s",
+                               browser_nonce=n, urls=urls)
+
+        launch("n1")
+        with store.engine.begin() as conn:  # the admin points the registration elsewhere
+            conn.execute(platforms.update().values(jwks_url=server.url + "/gone"))
+        launch("n2")  # still the registration read a moment ago
+        now[0] += REGISTRATION_TTL + 1
+        with pytest.raises(LaunchError) as err:
+            launch("n3")
+        assert err.value.rule in ("jwks_unavailable", "kid_unknown")
+    finally:
+        server.stop()
