@@ -103,10 +103,10 @@ def test_calls_go_only_to_the_owning_adapter():
 
 def test_declared_but_unimplemented_capability_is_listed_and_fails_clearly():
     registry = Registry.load()
-    canvas = registry.adapters["canvas"]
-    assert "lmsbridge_write_grades" in canvas.missing_hooks
-    with pytest.raises(AdapterError, match="'canvas' does not implement lmsbridge_read_roster"):
-        registry.read_roster(Tenant("uni-a", "canvas"), None)
+    d2l = registry.adapters["d2l"]  # a skeleton: declares capabilities, implements none yet
+    assert "lmsbridge_write_grades" in d2l.missing_hooks
+    with pytest.raises(AdapterError, match="'d2l' does not implement lmsbridge_read_roster"):
+        registry.read_roster(Tenant("uni-a", "d2l"), None)
 
 
 def test_unknown_adapter_names_what_is_loaded():
