@@ -1,0 +1,72 @@
+"""Retrying the provider's API: 429 and 5xx are transient; Retry-After is honoured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from lmsbridge.core.errors import LmsbridgeError
+
+# What a well-behaved client waits at most when the server names no time; a Retry-After
+# larger than this is still honoured (the server knows its own quota window).
+MAX_BACKOFF = 60.0
+
+
+class ProviderError(LmsbridgeError):
+    """The provider's API refused a request for good (bad credentials, unknown org…)."""
+
+
+class TransientError(Exception):
+    """Throttled, 5xx or a network failure: worth trying again, maybe after ``retry_after``."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, now: Callable[[], datetime] | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or (lambda: datetime.now(UTC)))()).total_seconds())
+
+
+class _WaitRetryAfter:
+    """Wait what the server said, else exponential backoff with jitter."""
+
+    def __init__(self) -> None:
+        self._fallback = wait_exponential_jitter(max=MAX_BACKOFF, jitter=0.5)
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            return exc.retry_after
+        return self._fallback(state)
+
+
+def retrying(attempts: int, sleep: Callable[[float], None]) -> Retrying:
+    return Retrying(
+        retry=retry_if_exception_type(TransientError),
+        wait=_WaitRetryAfter(),
+        stop=stop_after_attempt(attempts),
+        sleep=sleep,
+        reraise=True,
+    )
