@@ -9,7 +9,7 @@ the project's MockLtiPlatform, one distinct nonce per run):
 - ``lmsbridge``: ``LaunchValidator.validate()`` - browser state, registration lookup in the
   store, kid + RS256 signature against the cached platform JWKS, every claim rule, our
   target_link_uri, and the nonce consumed by an INSERT committed to a file SQLite database
-  (WAL, as ``Store`` opens it);
+  (WAL + synchronous=NORMAL, as ``Store`` opens it);
 - ``pylti1p3``: pylti1p3 2.0.0's ``MessageLaunch.validate()`` (framework-free subclasses of its
   Request/Cookie/Session classes, ToolConfDict with the key set inline so neither side fetches
   keys in the loop). It checks state, nonce presence in the session (never consumed),
@@ -18,26 +18,36 @@ the project's MockLtiPlatform, one distinct nonce per run):
 - ``bare verify``: ``cryptography`` RSA PKCS#1 v1.5 SHA-256 verify of the signing input -
   the floor no validator can go under.
 
-Figures on the 2-core development machine (3000 runs after 200 warm-up, Python 3.11,
-2026-11-22; two runs shown where the fsync noise made them differ)::
+Figures on the 2-core development machine (3000 runs after 200 warm-up, Python 3.11; three
+runs of one build, 2026-11-22)::
 
-    candidate      median            p95        vs pylti1p3   vs bare verify
-    bare verify     16.1 us          16.8 us       0.06x           1.0x
-    lmsbridge      211 / 710 us    3652 / 4021 us  0.81 / 2.53x   13 / 42x
-    lmsbridge*     146 / 149 us     264 / 205 us   0.56 / 0.53x    9.0 / 8.8x
-    pylti1p3       262 / 281 us     340 / 410 us   1.00x          16.2 / 16.5x
+    candidate      median        p95        vs pylti1p3   vs bare verify
+    bare verify    16.5-17.1 us  17.2-17.8 us    0.06x          1.0x
+    lmsbridge      77-79 us      96-103 us       0.29-0.31x     4.5-4.8x
+    pylti1p3       257-265 us    288-300 us      1.00x         15.5-15.7x
 
-``lmsbridge*`` is the same validator on a store whose SQLite connections also set
-``PRAGMA synchronous=NORMAL`` (proposed for core/store/database.py). As shipped, the nonce
-commit waits for an fsync of the WAL (synchronous=FULL), 0.1-4 ms on this disk, which
-dominates everything else. Parts of ``lmsbridge*`` measured alone: unverified routing peek 23
-us, signature + header rules (joserfc) 47 us, claim rules 8 us, nonce INSERT + commit 42 us,
-registration 1 us (reused for 30 s; 115 us when read from the store each time, as before).
+Before this round the same table read lmsbridge 135-139 us, 0.55-0.57x (pylti1p3 244 us).
+What changed: the token is parsed once (``idtoken.parse_compact``) and that object feeds the
+registration lookup, the header rules, the signature check (``cryptography`` directly, the
+key object cached per kid by the JWKS cache) and the claim rules - joserfc parsed it twice,
+23 + 42 us; the nonce INSERT goes through the pooled DBAPI connection with SQL compiled once
+per engine (15 us alone, 32-36 us through a SQLAlchemy Connection); the is-it-our-URL answer
+for target_link_uri is remembered (3 us of URL parsing per launch).
 
-The target (at most a quarter of pylti1p3) is NOT met: 0.53-0.56x with the pragma, 0.8-2.5x
-without. A durable single-use nonce costs one committed INSERT (~40 us) that pylti1p3 skips
-(it never consumes nonces), and joserfc's parse + verify is ~30 us above the bare verify.
-Timing noise on a shared machine moves these by ~10 %; compare ratios from one run.
+Where the rest goes, each stage timed inside the launch loop (medians; each is 10-30 % slower
+there than alone in a hot loop, caches being shared with the other stages): RS256 verify 21
+us (16.5 alone), nonce INSERT + COMMIT 21 us (15.5 alone; SQLite itself 9, pool check-out and
+check-in 4-5), strict base64url + split + header 11 us, payload JSON 6 us, claim rules 10 us
+(claims.py, typed ``LaunchClaims``), registration + routing 1 us, glue 2 us.
+
+The target (at most a quarter of pylti1p3, ~64 us here) is NOT met: 0.29-0.31x. The floor
+with every check and a durable single-use nonce is about verify + SQLite commit + parsing
+3 KB with the stdlib + claim rules = 21 + 9 + 17 + 10 = 57 us in-loop before any pooling or
+glue, i.e. ~0.22-0.24x with nothing else at all; the remaining ~20 us are the connection pool
+(kept: holding a connection per thread would starve the pool), the claim object, and cache
+effects. pylti1p3 reaches its 260 us while never consuming a nonce and skipping aud/azp, iat
+age and target_link_uri. Timing noise on a shared machine moves these by ~10 %; compare
+ratios from one run.
 """
 
 from __future__ import annotations
@@ -54,7 +64,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
-from sqlalchemy import event
 
 from lmsbridge.conformance.lti import MockLtiPlatform
 from lmsbridge.core.lti.jwks import JwksCache
@@ -213,16 +222,14 @@ def main(argv: list[str] | None = None) -> int:
 
         results: dict[str, list[float]] = {}
         results["bare verify"] = measure(bare, args.iterations, args.warmup)
-        for label, synchronous in (("lmsbridge", None), ("lmsbridge*", "NORMAL")):
-            store = _store(Path(tmp) / label, platform, synchronous)
-            validator = LaunchValidator(store, JwksCache())
+        store = _store(Path(tmp), platform)
+        validator = LaunchValidator(store, JwksCache())
 
-            def ours(i: int, validator: LaunchValidator = validator) -> None:
-                validator.validate(id_token=tokens[i], state="s", browser_nonce=nonces[i],
-                                   urls=TOOL)
+        def ours(i: int) -> None:
+            validator.validate(id_token=tokens[i], state="s", browser_nonce=nonces[i], urls=TOOL)
 
-            results[label] = measure(ours, args.iterations, args.warmup)
-            store.dispose()
+        results["lmsbridge"] = measure(ours, args.iterations, args.warmup)
+        store.dispose()
         theirs = pylti1p3_candidate(platform, tokens, nonces)
         if theirs is not None:
             results["pylti1p3"] = measure(theirs, args.iterations, args.warmup)
@@ -237,20 +244,14 @@ def main(argv: list[str] | None = None) -> int:
         rel = f"{med / base:.2f}x" if base else "n/a"
         print(f"{name:<14}{med * 1e6:>8.1f} us{p95(samples) * 1e6:>8.1f} us{rel:>14}"
               f"{med / floor:>9.1f}x")
-    print("lmsbridge* = with PRAGMA synchronous=NORMAL on the SQLite connection (proposed "
-          "for core/store/database.py; WAL stays crash-safe, a power cut may lose the last "
-          "commits)")
     if base is None:
         print("pylti1p3 skipped: pip install pylti1p3==2.0.0 (bench-only dependency)")
     return 0
 
 
-def _store(folder: Path, platform: MockLtiPlatform, synchronous: str | None) -> Store:
-    folder.mkdir()
+def _store(folder: Path, platform: MockLtiPlatform) -> Store:
+    # As shipped: WAL + synchronous=NORMAL (core/store/database.py).
     store = Store.open(f"sqlite:///{folder / 'bench.db'}", folder / "bench.key")
-    if synchronous is not None:
-        event.listen(store.engine, "connect",
-                     lambda conn, _rec: conn.execute(f"PRAGMA synchronous={synchronous}"))
     store.upgrade()
     store.tenants.add(Tenant("uni-a", "canvas"))
     store.platforms.add(PlatformRegistration(

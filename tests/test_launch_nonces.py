@@ -67,3 +67,29 @@ def test_registration_is_reused_for_a_while_then_read_again(store):
         assert err.value.rule in ("jwks_unavailable", "kid_unknown")
     finally:
         server.stop()
+
+
+def test_nonce_rows_read_back_through_sqlalchemy_as_written(store):
+    # consume_nonce writes through the DBAPI connection; the sweep and the rest of the store
+    # read through SQLAlchemy, so the stored format must be the one SQLAlchemy writes.
+    t0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
+    assert consume_nonce(store.engine, "fmt", keep_until=t0, now=t0 - timedelta(minutes=5))
+    with store.engine.connect() as conn:
+        row = conn.execute(select(nonces).where(nonces.c.value == PREFIX + "fmt")).one()
+    assert row.expires_at == t0
+
+
+def test_database_errors_surface_as_sqlalchemy_errors_without_the_nonce(tmp_path):
+    from sqlalchemy.exc import OperationalError
+
+    bare = Store.open(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path / "e.key")  # no tables
+    try:
+        t0 = datetime.now(UTC)
+        with pytest.raises(OperationalError) as err:
+            consume_nonce(bare.engine, "secret-nonce-value", keep_until=t0, now=t0)
+        assert "secret-nonce-value" not in str(err.value)
+        # The pooled connection went back usable: the next statement works.
+        with bare.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        bare.dispose()

@@ -290,3 +290,99 @@ def test_verified_claims_feed_claim_validation(platform_key, cache, jwks_url):
         now=time.time(),
     )
     assert (launch.sub, launch.resource_link_id, launch.roles) == ("user-1", "rl", ())
+
+
+# Parsing rules taken over from joserfc when idtoken.py stopped using it (see its docstring).
+
+
+def _swap(token: str, index: int, segment_text: str) -> str:
+    parts = token.split(".")
+    parts[index] = segment_text
+    return ".".join(parts)
+
+
+def _noncanonical(seg: str) -> str | None:
+    """``seg`` with unused trailing bits set: decodes to the same bytes, different text."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    if len(seg) % 4 in (2, 3):
+        return seg[:-1] + alphabet[alphabet.index(seg[-1]) + 1]
+    return None
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_non_canonical_base64url_rejected(platform_key, cache, jwks_url, server, index):
+    token = rs_token(platform_key)
+    seg = token.split(".")[index]
+    bad = next(b for b in (_noncanonical(seg + pad) for pad in ("", "A", "AA")) if b)
+    assert base64.urlsafe_b64decode(bad + "=" * (-len(bad) % 4))  # lenient decoders take it
+    err = rejected(_swap(token, index, bad), cache, jwks_url)
+    assert (err.rule, err.status) == ("token_malformed", 401)
+    assert server.hits["/platform/jwks"] == 0
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda s: s + "==",                     # padded
+    lambda s: s[:10] + "+" + s[11:],        # standard alphabet
+    lambda s: s[:10] + "/" + s[11:],
+    lambda s: s[:10] + " " + s[10:],        # whitespace
+    lambda s: s[:10] + "\n" + s[10:],
+    lambda s: s + "A" * (5 - len(s) % 4),   # length 1 mod 4
+])
+@pytest.mark.parametrize("index", [0, 1])
+def test_loose_base64url_rejected(platform_key, cache, jwks_url, mangle, index):
+    token = rs_token(platform_key)
+    bad = _swap(token, index, mangle(token.split(".")[index]))
+    assert rejected(bad, cache, jwks_url).rule == "token_malformed"
+
+
+def test_padded_or_loose_signature_segment_fails_verification(platform_key, cache, jwks_url):
+    token = rs_token(platform_key)
+    sig = token.split(".")[2]
+    for bad in (sig + "=", sig[:-1] + "+", sig[:-1] + "/"):
+        assert rejected(_swap(token, 2, bad), cache, jwks_url).rule == "signature_invalid"
+
+
+def test_header_size_is_capped_at_2048_bytes(platform_key, cache, jwks_url):
+    ok = {"alg": "RS256", "kid": "p1", "x-vendor": "v" * 1400}  # over joserfc's 512 default
+    assert decode_id_token(rs_token(platform_key, ok), jwks=cache, jwks_url=jwks_url)
+    big = {"alg": "RS256", "kid": "p1", "x-vendor": "v" * 1600}
+    assert rejected(rs_token(platform_key, big), cache, jwks_url).rule == "token_malformed"
+
+
+def test_signature_segment_size_is_capped(platform_key, cache, jwks_url):
+    token = _swap(rs_token(platform_key), 2, "A" * 1028)
+    assert rejected(token, cache, jwks_url).rule == "token_malformed"
+
+
+@pytest.mark.parametrize("header", [
+    {"kid": "p1"},                  # no alg
+    ["RS256", "p1"],                # not an object
+    "alg",
+])
+def test_header_must_be_an_object_with_alg(platform_key, cache, jwks_url, header):
+    assert rejected(rs_token(platform_key, header), cache, jwks_url).rule == "token_malformed"
+
+
+def test_header_must_be_utf8_json(platform_key, cache, jwks_url):
+    head = b64('{"alg":"RS256","kid":"p1"}'.encode("utf-16"))
+    token = _swap(rs_token(platform_key), 0, head)
+    assert rejected(token, cache, jwks_url).rule == "token_malformed"
+
+
+@pytest.mark.parametrize("member,value", [
+    ("typ", 5), ("cty", ["a"]), ("x5t", 1), ("x5t#S256", None), ("x5c", "cert"),
+    ("x5c", [1]), ("jwk", "key"), ("jku", "ftp://x"), ("x5u", 3),
+])
+def test_ill_typed_registered_header_members_do_not_verify(platform_key, cache, jwks_url,
+                                                           member, value):
+    token = rs_token(platform_key, {"alg": "RS256", "kid": "p1", member: value})
+    assert rejected(token, cache, jwks_url).rule == "signature_invalid"
+
+
+def test_unencoded_payload_option_refused(platform_key, cache, jwks_url):
+    plain = rs_token(platform_key, {"alg": "RS256", "kid": "p1", "b64": False})
+    assert rejected(plain, cache, jwks_url).rule == "token_malformed"
+    crit = rs_token(platform_key, {"alg": "RS256", "kid": "p1", "b64": False, "crit": ["b64"]})
+    assert rejected(crit, cache, jwks_url).rule == "header_unsupported"
+    encoded = rs_token(platform_key, {"alg": "RS256", "kid": "p1", "b64": True})
+    assert decode_id_token(encoded, jwks=cache, jwks_url=jwks_url) == CLAIMS

@@ -18,6 +18,7 @@ def lmsbridge_adapter() -> AdapterSpec:
                       Capability.ROSTER_READ, Capability.CONTENT_RETIRE],
         opt_outs={Capability.CONTENT_PUBLISH: "LTI has no publishing service; content is"
                                               " published by deep linking"},
+        max_in_flight=16,
     )
 
 

@@ -107,3 +107,50 @@ def set_secret(app: App, name: str, key: str) -> None:
         raise ValidationError(key, "", "the secret read from standard input is empty")
     store.tenants.set_secret(name, key, Secret(value))
     click.echo(f"stored secret {key} for tenant {name}")
+
+
+# --- sync engine (issue 4) ----------------------------------------------------------------
+
+
+@tenant.command("set")
+@click.argument("name")
+@click.option("--grade-sync", type=GRADE_SYNC, help="Change the grade-sync option (asks to "
+              "confirm: links must be republished and learners pass SSO again).")
+@click.option("--grade-sync-without-sso/--no-grade-sync-without-sso", default=None,
+              help="Option A: one launch per link connects it for everyone.")
+@click.option("--full-sync/--incremental", default=None,
+              help="Re-send every grade nightly, or only new and changed ones.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def set_(app: App, name: str, grade_sync: str | None, grade_sync_without_sso: bool | None,
+         full_sync: bool | None, yes: bool) -> None:
+    """Change a tenant's sync settings."""
+    from lmsbridge.core.engine import grade_option
+    from lmsbridge.core.model import evolve
+
+    store = app.store
+    current = store.tenants.get(name)
+    if grade_sync is None and grade_sync_without_sso is None and full_sync is None:
+        raise ValidationError("tenant set", name, "give at least one setting to change")
+    changes = {}
+    if grade_sync_without_sso is not None:
+        changes["grade_sync_without_sso"] = grade_sync_without_sso
+    if full_sync is not None:
+        changes["incremental"] = not full_sync
+    if changes:
+        store.tenants.update(evolve(current, **changes))
+    if grade_sync is not None and grade_sync != current.grade_sync:
+        option = GradeSync(grade_sync)
+        links = grade_option.links_of_other_options(store, current, option)
+        click.echo(f"Changing {name} from grade sync '{current.grade_sync}' to '{option}': "
+                   f"{links} published link(s) will stop receiving grades until republished.")
+        if not yes:
+            click.confirm("Continue?", abort=True)
+        change = grade_option.change(store, name, option)
+        click.echo(f"{name}: grade sync is now '{option}'; {change.links_to_republish} link(s) "
+                   f"marked as needing republishing, {change.cancelled_deliveries} pending "
+                   "grade write(s) cancelled.")
+        for line in change.instructions():
+            click.echo(f"  - {line}")
+    elif changes:
+        click.echo(f"updated tenant {name}")

@@ -319,8 +319,68 @@ launches = Table(
     Index("ix_launches_learner", "tenant_id", "learner_id"),
 )
 
+# Where an item opens on the provider's site (Option A launches redirect there); filled by
+# the catalog sync, None until then (the launch falls back to the course URL).
+items.append_column(Column("url", Text))
+
 # --- sync engine (migration 0003) ---------------------------------------------------------
+
+# What each platform now holds, per gradebook cell, as of its last confirmed delivery:
+# incremental planning sends a grade only when its revision is newer than this.
+held_grades = Table(
+    "held_grades", metadata, _id(), _tenant_fk(),
+    Column("context_id", String(255), nullable=False),
+    Column("column_key", String(255), nullable=False),
+    Column("learner_id", String(255), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("max_score", Float, nullable=False),
+    Column("grade_revision", Integer, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "context_id", "column_key", "learner_id"),
+)
+
+# Who runs a sync run ("host:pid"), so a runner killed on this host is seen as gone at once.
+sync_runs.append_column(Column("owner", Text))
+# One runner per tenant: a second "running" row for the tenant cannot be inserted, on SQLite
+# and PostgreSQL alike.
+Index("uq_sync_runs_running", sync_runs.c.tenant_id, unique=True,
+      sqlite_where=sync_runs.c.status == "running",
+      postgresql_where=sync_runs.c.status == "running")
+# Planning supersedes an older pending write of the same gradebook cell.
+Index("ix_deliveries_cell", deliveries.c.tenant_id, deliveries.c.context_id,
+      deliveries.c.column_key, deliveries.c.learner_id)
+
 
 # --- conformance / Canvas (migration 0004) ------------------------------------------------
 
 # --- Oracle Learning (migration 0005) -----------------------------------------------------
+
+# What lmsbridge last pushed to each tenant's Oracle provider content: Oracle's id for it and a
+# fingerprint of the payload, so an unchanged course costs no PATCH and a retired one is
+# deactivated, never left dangling. ``content_key`` is Publication.key ("course:<id>").
+oracle_content = Table(
+    "oracle_content", metadata, _id(), _tenant_fk(),
+    Column("content_key", String(255), nullable=False),
+    Column("oracle_id", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # Oracle status code last sent
+    Column("pushed_at", UTCDateTime, nullable=False, default=now),
+    UniqueConstraint("tenant_id", "content_key"),
+)
+
+# --- learning platforms (migration 0006) --------------------------------------------------
+
+# When a learner started and completed a course, as the provider reported it: a learning
+# platform (Oracle) is told about starts and completions, not only scores. Kept apart from
+# ``grades`` because a start carries no score.
+course_progress = Table(
+    "course_progress", metadata, _id(),
+    Column("learner_id", String(255), nullable=False),
+    Column("course_id", String(255), nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("completed_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("learner_id", "course_id"),
+)
+# When the learner started the work a delivery reports (Delivery.started_at); None for LMSs.
+deliveries.append_column(Column("started_at", UTCDateTime))

@@ -1,0 +1,117 @@
+"""Drain a tenant's outbox through its adapter, at most ``max_in_flight`` calls at a time.
+
+Each batch (one context, up to ``batch_size`` writes) is one ``write_grades`` call; its
+answers are recorded as soon as it returns, so a runner killed mid-run loses at most the
+batches in flight — their deliveries are still pending and go out on the next run. Retries
+wait what the platform asked (Retry-After) or back off exponentially; a wait longer than
+``max_wait`` is left to the next run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime
+
+from attrs import define, evolve
+
+from lmsbridge.core.engine import columns, outbox
+from lmsbridge.core.engine.contexts import load_contexts
+from lmsbridge.core.engine.sqlutil import chunks
+from lmsbridge.core.model import Context, Delivery, DeliveryResult, Outcome, Tenant
+from lmsbridge.core.plugins import Registry
+from lmsbridge.core.runtime import Runtime
+from lmsbridge.core.store import Store
+
+Progress = Callable[[int], None]
+SLICES_PER_SLOT = 4  # batches per concurrent slot, so slots finish at about the same time
+
+
+@define
+class DeliveryOptions:
+    batch_size: int = 50
+    max_wait: float = 60.0  # seconds a run waits for a retry before leaving it to the next
+    max_rounds: int = 5
+
+
+@define
+class DeliveryCounts:
+    sent: int = 0  # DELIVERED
+    current: int = 0  # CURRENT: the platform already held it
+    rejected: int = 0
+    retried: int = 0  # RETRY answers (a delivery may count more than once)
+    waiting_for_column: int = 0
+    calls: int = 0
+
+
+def drain(store: Store, registry: Registry, runtime: Runtime, tenant: Tenant,
+          now: Callable[[], datetime], sleep: Callable[[float], None],
+          options: DeliveryOptions | None = None,
+          progress: Progress | None = None, *, shells: bool = True) -> DeliveryCounts:
+    """``shells`` False: the platform has no course shells or columns (a learning platform);
+    every due delivery is ready and goes out with no context."""
+    options = options or DeliveryOptions()
+    in_flight = registry.adapter(tenant.kind).spec.max_in_flight
+    counts = DeliveryCounts()
+    for round_ in range(options.max_rounds):
+        todo = outbox.due(store, tenant, now())
+        ready = todo
+        if shells:
+            refs = columns.refs(store, tenant)
+            ready = [evolve(d, column_ref=refs[(d.context_id, d.column_key)]) for d in todo
+                     if (d.context_id, d.column_key) in refs]
+        counts.waiting_for_column = len(todo) - len(ready)
+        if ready:
+            _send_all(store, registry, runtime, tenant, ready, in_flight, options, now,
+                      counts, progress, shells)
+        nxt = outbox.next_due(store, tenant)
+        if nxt is None or round_ + 1 == options.max_rounds:
+            break
+        wait = (nxt - now()).total_seconds()
+        if wait > options.max_wait:
+            break
+        sleep(max(0.0, wait))
+    return counts
+
+
+def batch_size(todo: int, in_flight: int, largest: int) -> int:
+    """Small enough that every slot stays busy to the end: adapters without a bulk API
+    (AGS: one POST per score) send a batch one grade after another, so a few big batches
+    would leave most of ``in_flight`` idle while the last ones drain."""
+    return max(1, min(largest, math.ceil(todo / (in_flight * SLICES_PER_SLOT))))
+
+
+def _send_all(store, registry, runtime, tenant, ready: list[Delivery], in_flight: int,
+              options: DeliveryOptions, now, counts: DeliveryCounts,
+              progress: Progress | None, shells: bool) -> None:
+    by_context: dict[str, list[Delivery]] = {}
+    for d in ready:
+        by_context.setdefault(d.context_id, []).append(d)
+    contexts: dict[str, Context | None] = (load_contexts(store, tenant, by_context) if shells
+                                           else dict.fromkeys(by_context))
+    size = batch_size(len(ready), in_flight, options.batch_size)
+    batches = [(contexts[cid], batch) for cid, group in by_context.items()
+               for batch in chunks(group, size)]
+
+    def send(context, batch: list[Delivery]) -> dict[Outcome, int]:
+        try:
+            results = registry.write_grades(tenant, context, batch, runtime)
+        except Exception as exc:  # the platform or adapter failed the whole call
+            detail = f"{type(exc).__name__}: {exc}"[:500]
+            results = [DeliveryResult(d.dedupe_key, Outcome.RETRY, detail) for d in batch]
+        return outbox.record(store, tenant, batch, results or [], now())
+
+    with ThreadPoolExecutor(max_workers=in_flight,
+                            thread_name_prefix=f"deliver-{tenant.name}") as pool:
+        futures = {pool.submit(send, context, batch): len(batch)
+                   for context, batch in batches}
+        for future in as_completed(futures):
+            answered = future.result()
+            counts.calls += 1
+            counts.sent += answered[Outcome.DELIVERED]
+            counts.current += answered[Outcome.CURRENT]
+            counts.rejected += answered[Outcome.REJECTED]
+            counts.retried += answered[Outcome.RETRY]
+            if progress is not None:
+                progress(futures[future])

@@ -1,0 +1,53 @@
+"""`lmsbridge demo` end to end: real launches through the mocks, two syncs, and the platforms'
+own state saying the second sync sent exactly the grades that changed upstream."""
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from lmsbridge.core.cli import main
+from lmsbridge.core.engine.demo_script import CHANGES
+from lmsbridge.core.store import Store
+from lmsbridge.core.store.schema import gradebook_columns, launches, published_links
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_sends_only_the_changed_grades_on_the_second_sync(tmp_path, capsys):
+    folder = tmp_path / "demo"
+    assert main(["demo", "--dir", str(folder), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+
+    # Per the platforms' /_mock/state: every grade sent once by the first sync (no refused
+    # or repeated POSTs), then exactly the changed cells, and no column made twice.
+    first, second = out["first"], out["second"]
+    assert out["changed"] == {"northfield": len(CHANGES), "lakeside": len(CHANGES),
+                              "harbor": 2}
+    for tenant, changed in out["changed"].items():
+        assert second[tenant]["scores"] - first[tenant]["scores"] == changed
+        assert second[tenant]["score_requests"] - first[tenant]["score_requests"] == changed
+        assert first[tenant]["score_requests"] == first[tenant]["scores"] > 0
+        assert second[tenant]["columns"] == first[tenant]["columns"]
+    # item: the 2 published item links; course: the course's 3 gradable items; final: 1.
+    assert {t: f["columns"] for t, f in first.items()} == {"northfield": 2, "lakeside": 3,
+                                                           "harbor": 1}
+    assert out["delivered_everything"] and out["only_changes_sent"]
+
+    # The tool, not the demo, wrote what the launches left behind: deep-linked links bound
+    # to the platforms' resource link ids at their first launch.
+    store = Store.open(f"sqlite:///{folder / 'lmsbridge.db'}", folder / "lmsbridge.key")
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(launches)).scalar() \
+            == out["launches"] == 10
+        ids = conn.execute(select(published_links.c.resource_link_id)).scalars().all()
+        assert len(ids) == out["deep_links"] and not any(i.startswith("dl:") for i in ids)
+        assert conn.execute(select(func.count()).select_from(gradebook_columns)).scalar() == 6
+    store.dispose()
+
+
+def test_demo_refuses_a_folder_that_already_holds_a_demo(tmp_path, capsys):
+    (tmp_path / "lmsbridge.db").write_text("")
+    assert main(["demo", "--dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "already holds a demo database" in err and "--dir" in err
