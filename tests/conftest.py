@@ -103,3 +103,12 @@ def store(request, tmp_path) -> Iterator[Store]:
         _empty_all_tables(s)
     yield s
     s.dispose()
+
+
+@pytest.fixture(scope="session")
+def lmsbridge_wheel(tmp_path_factory):
+    """lmsbridge built as a wheel, once per session (tests that install it like a user)."""
+    import wheel_venv
+
+    return wheel_venv.build_wheel(wheel_venv.ROOT, tmp_path_factory.mktemp("wheel"),
+                                  "lmsbridge")

@@ -7,57 +7,25 @@ file, so nothing is downloaded) and runs the suite there exactly as docs/adapter
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
+from wheel_venv import build_wheel, make_venv
+from wheel_venv import run as _run
 
 from lmsbridge.conformance.matrix import PASS, SKIP, read_junit
 from lmsbridge.core.capabilities import Capability
 
-ROOT = Path(__file__).parents[1]
 EXAMPLE = Path(__file__).parent / "example_adapter"
 
 pytestmark = pytest.mark.slow
 
 
-def _wheel(source: Path, out: Path, name: str) -> Path:
-    # Built from a copy, so setuptools' build/ and egg-info never land in the work tree.
-    work = out / f"src-{name}"
-    shutil.copytree(source, work, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "build", "*.egg-info", "__pycache__", ".demo", "dist", "tests"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(out), str(work)], check=True)
-    (wheel,) = out.glob(f"{name}-*.whl")
-    return wheel
-
-
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory) -> Path:
+def venv(tmp_path_factory, lmsbridge_wheel) -> Path:
     """A fresh venv holding the lmsbridge and lmsbridge-example wheels."""
-    out = tmp_path_factory.mktemp("wheels")
-    wheels = [_wheel(ROOT, out, "lmsbridge"), _wheel(EXAMPLE, out, "lmsbridge_example")]
-    home = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home)], check=True)
-    python = home / "bin" / "python"
-    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path("
-                              "'purelib'))"], capture_output=True, text=True, check=True)
-    # A plain path line: the test venv's packages are importable, its .pth files (the
-    # editable lmsbridge) are not processed, so lmsbridge comes from the wheel.
-    Path(purelib.stdout.strip(), "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                    "--no-deps", "--no-index", *map(str, wheels)], check=True)
-    return python
-
-
-def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LMSBRIDGE_")}
-    return subprocess.run([str(python), *args], capture_output=True, text=True, cwd=cwd,
-                          env=env)
+    example = build_wheel(EXAMPLE, tmp_path_factory.mktemp("wheels"), "lmsbridge_example")
+    return make_venv(tmp_path_factory.mktemp("venv") / "v", [lmsbridge_wheel, example])
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ import requests
 
 from lmsbridge.adapters.coursera.client import CourseraClient
 from lmsbridge.adapters.coursera.mock import MockCoursera
-from lmsbridge.adapters.coursera.retry import ProviderError, parse_retry_after
+from lmsbridge.adapters.coursera.retry import ProviderError
+from lmsbridge.core.http import parse_retry_after
 from lmsbridge.core.secret import Secret
 
 

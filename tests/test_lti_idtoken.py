@@ -10,58 +10,18 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from jwks_server import FakeClock, JwksServer
 
 from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.lti.idtoken import decode_id_token
 from lmsbridge.core.lti.jwks import JwksCache, public_jwk, public_jwks
-
-
-class KeyServer:
-    """Loopback HTTP server: ``docs[path]`` is served as JSON, hits are counted per path."""
-
-    def __init__(self) -> None:
-        self.docs: dict[str, Any] = {}
-        self.hits: Counter[str] = Counter()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                outer.hits[self.path] += 1
-                doc = outer.docs.get(self.path)
-                body = json.dumps(doc).encode()
-                self.send_response(404 if doc is None else 200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_port}{path}"
-
-
-class FakeClock:
-    t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +35,10 @@ def attacker_key() -> rsa.RSAPrivateKey:
 
 
 @pytest.fixture
-def server(platform_key, attacker_key) -> Iterator[KeyServer]:
-    srv = KeyServer()
-    srv.docs["/platform/jwks"] = public_jwks([("p1", platform_key)])
-    srv.docs["/evil/jwks"] = public_jwks([("p1", attacker_key), ("evil", attacker_key)])
+def server(platform_key, attacker_key) -> Iterator[JwksServer]:
+    srv = JwksServer()
+    srv.serve_json("/platform/jwks", public_jwks([("p1", platform_key)]))
+    srv.serve_json("/evil/jwks", public_jwks([("p1", attacker_key), ("evil", attacker_key)]))
     srv.thread.start()
     yield srv
     srv.httpd.shutdown()
@@ -194,7 +154,7 @@ def test_incorrect_kid_rejected_after_one_refetch(platform_key, cache, jwks_url,
 def test_rotated_platform_key_accepted(platform_key, attacker_key, cache, jwks_url, server, clock):
     decode_id_token(rs_token(platform_key), jwks=cache, jwks_url=jwks_url)
     new_key = attacker_key  # any second key will do as the platform's next key
-    server.docs["/platform/jwks"] = public_jwks([("p1", platform_key), ("p2", new_key)])
+    server.serve_json("/platform/jwks", public_jwks([("p1", platform_key), ("p2", new_key)]))
     clock.t += 31
     token = rs_token(new_key, {"alg": "RS256", "kid": "p2"})
     assert decode_id_token(token, jwks=cache, jwks_url=jwks_url)["sub"] == "user-1"

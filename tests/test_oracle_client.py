@@ -13,8 +13,8 @@ from lmsbridge.adapters.oracle.client import (
     OAuthClientCredentials,
     OracleClient,
     OracleError,
-    parse_retry_after,
 )
+from lmsbridge.core.http import parse_retry_after
 from lmsbridge.core.runtime import USER_AGENT, Runtime
 from lmsbridge.core.secret import Secret
 

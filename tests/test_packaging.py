@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import configparser
 import json
-import os
-import shutil
-import subprocess
-import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
 import pytest
+from wheel_venv import build_wheel, make_venv
+from wheel_venv import run as _run
 
 from lmsbridge.core.store.database import head_revision
 
@@ -28,39 +25,19 @@ FOLDERS = {"core": "lmsbridge/core", "adapters": "lmsbridge/adapters",
 pytestmark = pytest.mark.slow
 
 
-def _build(source: Path, out: Path) -> Path:
-    # Build from a copy, so setuptools' build/ and egg-info never land in the work tree.
-    work = out / f"src-{source.name}"
-    shutil.copytree(source, work, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "build", "*.egg-info", "__pycache__", ".demo", "dist", "packages"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(out), str(work)], check=True)
-    name = source.name.replace("-", "_") if source != ROOT else "lmsbridge"
-    (wheel,) = out.glob(f"{name}-*.whl")
-    return wheel
-
-
 @pytest.fixture(scope="module")
-def wheels(tmp_path_factory) -> dict[str, Path]:
+def wheels(tmp_path_factory, lmsbridge_wheel) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("wheels")
-    built = {"lmsbridge": _build(ROOT, out)}
+    built = {"lmsbridge": lmsbridge_wheel}
     for pkg in sorted(PACKAGES.iterdir()):
-        built[pkg.name] = _build(pkg, out)
+        built[pkg.name] = build_wheel(pkg, out, pkg.name.replace("-", "_"))
     return built
 
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory, wheels) -> Path:
     """A fresh venv with the wheels installed and our dependencies visible."""
-    home = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home)], check=True)
-    python = home / "bin" / "python"
-    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path("
-                              "'purelib'))"], capture_output=True, text=True, check=True)
-    Path(purelib.stdout.strip(), "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                    "--no-deps", "--no-index", *map(str, wheels.values())], check=True)
-    return python
+    return make_venv(tmp_path_factory.mktemp("venv") / "v", list(wheels.values()))
 
 
 def _source_packages() -> set[str]:
@@ -89,12 +66,6 @@ def test_wheel_contains_every_subpackage_and_migration(wheels):
               migrations / "script.py.mako"]:
         assert f"lmsbridge/core/store/migrations/{f.relative_to(migrations)}" in names
     assert not any(n.startswith(("core/", "adapters/", "tests/")) for n in names)
-
-
-def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LMSBRIDGE_")}
-    return subprocess.run([str(python), *args], capture_output=True, text=True, cwd=cwd,
-                          env=env)
 
 
 def test_installed_wheel_imports_every_adapter_and_migrates(venv, tmp_path):

@@ -17,7 +17,7 @@ import requests
 
 from lmsbridge.adapters.canvas.errors import CanvasError, CanvasTransient
 from lmsbridge.adapters.canvas.forms import encode
-from lmsbridge.core.lti._http import is_transient, platform_message, retry_after
+from lmsbridge.core.http import is_transient, platform_message, retry_after
 from lmsbridge.core.lti.paging import iter_pages
 from lmsbridge.core.secret import Secret
 

@@ -16,9 +16,9 @@ import requests
 from lmsbridge.adapters.coursera.retry import (
     ProviderError,
     TransientError,
-    parse_retry_after,
     retrying,
 )
+from lmsbridge.core.http import parse_retry_after
 from lmsbridge.core.secret import Secret
 
 TOKEN_PATH = "/oauth2/client_credentials/token"

@@ -11,7 +11,6 @@ No token, key or client secret ever appears in an exception or log line from her
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,6 +22,7 @@ from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
 from lmsbridge.adapters.oracle import resources as r
 from lmsbridge.adapters.oracle.auth import JwtMinter
 from lmsbridge.core.errors import LmsbridgeError
+from lmsbridge.core.http import parse_retry_after
 from lmsbridge.core.secret import Secret
 
 log = logging.getLogger(__name__)
@@ -124,20 +124,6 @@ def _oauth_error(response: requests.Response) -> tuple[str | None, str]:
     if isinstance(body, Mapping):
         return body.get("error"), str(body.get("error_description", ""))[:300]
     return None, ""
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Retry-After as seconds to wait: delta-seconds or an HTTP-date; None if absent/invalid."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now)
 
 
 class OracleClient:

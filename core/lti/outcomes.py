@@ -32,7 +32,7 @@ import requests
 from lxml import etree
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_TYPE_AUTH_HEADER, Client
 
-from lmsbridge.core.lti._http import is_transient, platform_message, retry_after
+from lmsbridge.core.http import is_transient, platform_message, retry_after
 from lmsbridge.core.lti.service_errors import ServiceError
 from lmsbridge.core.model import Outcome
 from lmsbridge.core.secret import Secret

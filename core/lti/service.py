@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import attrs
 import requests
 
-from lmsbridge.core.lti._http import is_transient, platform_message, retry_after
+from lmsbridge.core.http import is_transient, platform_message, retry_after
 from lmsbridge.core.lti.paging import iter_pages
 from lmsbridge.core.lti.service_errors import ServiceError
 from lmsbridge.core.lti.token import TokenService

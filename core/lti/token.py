@@ -41,7 +41,7 @@ from typing import Any
 import attrs
 import requests
 
-from lmsbridge.core.lti._http import is_transient, platform_message, redact, retry_after
+from lmsbridge.core.http import is_transient, platform_message, redact, retry_after
 from lmsbridge.core.lti.keys import ToolKeyring
 from lmsbridge.core.lti.service_errors import TokenError
 from lmsbridge.core.model import PlatformRegistration

@@ -1,4 +1,5 @@
-"""Small HTTP helpers shared by the LTI service clients: Retry-After, safe error excerpts."""
+"""HTTP helpers every client shares: which answers are transient, Retry-After, and error
+excerpts safe to log (tokens scrubbed)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import email.utils
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import requests
@@ -24,9 +26,10 @@ def is_transient(status: int) -> bool:
     return status >= 500 or status in TRANSIENT_STATUSES
 
 
-def retry_after(response: requests.Response, clock: Callable[[], float] = time.time) -> float | None:
-    """Seconds from ``Retry-After`` (delta-seconds or HTTP-date), None when absent or bad."""
-    value = response.headers.get("Retry-After", "").strip()
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date, RFC 9110);
+    None when absent or unreadable. An HTTP-date is GMT even when it fails to say so."""
+    value = (value or "").strip()
     if not value:
         return None
     if value.isdigit():
@@ -35,9 +38,16 @@ def retry_after(response: requests.Response, clock: Callable[[], float] = time.t
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    if when is None or when.tzinfo is None:
+    if when is None:
         return None
-    return max(0.0, when.timestamp() - clock())
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def retry_after(response: requests.Response, clock: Callable[[], float] = time.time) -> float | None:
+    """Seconds from the response's ``Retry-After`` header, None when absent or bad."""
+    return parse_retry_after(response.headers.get("Retry-After"), clock())
 
 
 def redact(text: str) -> str:
