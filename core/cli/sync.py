@@ -81,5 +81,11 @@ def show(app: App, report: SyncReport) -> None:
         for context, learners in t.without_sso.items():
             click.echo(f"{t.tenant}: in {context}, enrolled but never launched: "
                        f"{', '.join(learners)}")
+        if t.content:  # learning platforms (Oracle): what the content push did
+            click.echo(f"{t.tenant}: content " + ", ".join(
+                f"{n} {what}" for what, n in sorted(t.content.items())))
+        if t.learners_without_identity:
+            click.echo(f"{t.tenant}: not sent, no email or user name to identify them: "
+                       f"{', '.join(t.learners_without_identity)}")
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
