@@ -152,11 +152,15 @@ def ensure_columns(tenant: Tenant, context: Context, columns: Sequence[Gradebook
 
 
 def write_grades(tenant: Tenant, context: Context | None, deliveries: Sequence[Delivery],
-                 runtime: Runtime) -> list[DeliveryResult]:
+                 runtime: Runtime, writer: type[ScoreWriter] | None = None,
+                 ) -> list[DeliveryResult]:
+    """One result per delivery. Once the platform throttles or can't be reached, the rest
+    are not sent (they would fare alike) and come back RETRY. ``writer`` lets an LMS
+    adapter add its quirks (Canvas: a submission claim, its 403 throttle signal)."""
     if context is None:
         return [DeliveryResult(d.dedupe_key, Outcome.REJECTED,
                                "LTI grades need a context (course shell)") for d in deliveries]
-    writer = _ScoreWriter(tenant, context, runtime)
+    scores = (writer or ScoreWriter)(tenant, context, runtime)
     halted: ScoreResult | None = None
     results = []
     for delivery in deliveries:
@@ -164,17 +168,17 @@ def write_grades(tenant: Tenant, context: Context | None, deliveries: Sequence[D
             results.append(DeliveryResult(delivery.dedupe_key, Outcome.RETRY,
                                           f"not sent: {halted.detail}", halted.retry_after))
             continue
-        outcome = writer.write(delivery)
+        outcome = scores.write(delivery)
         results.append(DeliveryResult(delivery.dedupe_key, outcome.outcome, outcome.detail,
                                       outcome.retry_after))
-        if outcome.outcome is Outcome.RETRY and outcome.status in (None, 429):
-            halted = outcome  # throttled, unreachable or no token: the rest would fare alike
+        if scores.halts(outcome):
+            halted = outcome
     return results
 
 
-class _ScoreWriter:
+class ScoreWriter:
     """Scores for one context; the line item listing is read once, and only when a
-    delivery lacks its ``column_ref``."""
+    delivery lacks its ``column_ref``. Subclasses adjust ``score`` and ``classify``."""
 
     def __init__(self, tenant: Tenant, context: Context, runtime: Runtime) -> None:
         self.tenant, self.context, self.runtime = tenant, context, runtime
@@ -194,15 +198,25 @@ class _ScoreWriter:
         item = self._by_key.get(column_key)
         return item.id if item else None
 
+    def score(self, delivery: Delivery) -> Score:
+        return Score(user_id=delivery.lms_user_id, timestamp=delivery.timestamp,
+                     score_given=delivery.score, score_maximum=delivery.max_score)
+
+    def classify(self, result: ScoreResult) -> ScoreResult:
+        """The platform's answer as an outcome; the AGS client's mapping by default."""
+        return result
+
+    def halts(self, result: ScoreResult) -> bool:
+        """Throttled, unreachable or no token: the rest of this call would fare alike."""
+        return result.outcome is Outcome.RETRY and result.status in (None, 429)
+
     def write(self, delivery: Delivery) -> ScoreResult:
         try:
-            score = Score(user_id=delivery.lms_user_id, timestamp=delivery.timestamp,
-                          score_given=delivery.score, score_maximum=delivery.max_score)
             url = delivery.column_ref or self.lineitem_url(delivery.column_key)
             if url is None:
                 return ScoreResult(Outcome.REJECTED, None, f"no line item for column "
                                    f"{delivery.column_key!r} in context {delivery.context_id!r}")
-            return self.client(url).post_score(url, score)
+            return self.classify(self.client(url).post_score(url, self.score(delivery)))
         except TokenError as exc:
             # A token the platform won't give is fixed by an admin, not by dropping the grade.
             return ScoreResult(Outcome.RETRY, None, str(exc), exc.retry_after)
