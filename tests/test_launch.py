@@ -114,7 +114,7 @@ def test_login_over_https_sets_a_samesite_none_secure_cookie(store, jwks_server)
     ({"target_link_uri": TOOL + "/elsewhere"}, 400, "target_link_uri_foreign"),
     ({"iss": "https://other.example"}, 401, "registration_unknown"),
     ({"client_id": "nope"}, 401, "registration_unknown"),
-    ({"lti_deployment_id": "dep-x"}, 403, "deployment_unknown"),
+    ({"lti_deployment_id": "dep-x"}, 401, "deployment_unknown"),
     ({"lti_storage_target": "<script>"}, 400, "login_lti_storage_target_malformed"),
 ])
 def test_bad_logins_are_refused_with_a_page_naming_the_rule(client, params, status, rule, caplog):
@@ -209,7 +209,7 @@ def _rules():
          "message_type_unsupported"),
         ("no roles claim", {LTI + "roles": None}, {}, 400, "roles_missing"),
         ("no deployment", {LTI + "deployment_id": None}, {}, 400, "deployment_id_missing"),
-        ("unknown deployment", {LTI + "deployment_id": "dep-x"}, {}, 403, "deployment_unknown"),
+        ("unknown deployment", {LTI + "deployment_id": "dep-x"}, {}, 401, "deployment_unknown"),
         ("no resource link", {LTI + "resource_link": None}, {}, 400,
          "resource_link_id_missing"),
         ("no user", {"sub": None}, {}, 400, "sub_missing"),

@@ -234,7 +234,7 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str, int]] = [
     ("nonce_empty", put("nonce", ""), "nonce_missing", 401),
     ("nonce_not_str", put("nonce", 5), "nonce_missing", 401),
     # LTI claims
-    ("deployment_unknown", put(LTI + "deployment_id", "deploy-2"), "deployment_unknown", 403),
+    ("deployment_unknown", put(LTI + "deployment_id", "deploy-2"), "deployment_unknown", 401),
     ("deployment_empty", put(LTI + "deployment_id", ""), "deployment_id_missing", 400),
     ("sub_empty", put("sub", ""), "sub_missing", 400),
     ("sub_not_str", put("sub", 17), "sub_missing", 400),

@@ -2,7 +2,8 @@
 
 A pure function of the claims, the expected registration and the time: no I/O, no store.
 JWT-level problems (issuer, audience, times, nonce) are 401; LTI claims that are missing or
-malformed are 400; a well-formed launch from a deployment we don't know is 403. Unknown
+malformed are 400; a launch from a deployment we don't know is 401 (the token is
+well-formed but not for us: the contract fixes failed launches at 401 or 400). Unknown
 claims, unknown roles, an empty role list, missing PII and a missing context are all valid.
 Nonce *consumption* (single use) is the caller's job after this passes: ``LaunchClaims.nonce``
 and ``LaunchClaims.valid_until`` are what it needs to store.
@@ -154,7 +155,7 @@ def validate_launch_claims(
         raise _bad("deployment_id_missing", "deployment_id claim is missing")
     if deployment_id not in deployment_ids:
         raise LaunchError(
-            "deployment_unknown", f"deployment {deployment_id!r:.120} is not registered", 403
+            "deployment_unknown", f"deployment {deployment_id!r:.120} is not registered", 401
         )
 
     sub = claims.get("sub")

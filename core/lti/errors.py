@@ -8,9 +8,9 @@ class LaunchError(Exception):
 
     ``rule`` is a stable machine name of the check that failed (for logs, metrics and tests),
     ``reason`` a sentence for humans, ``status`` the HTTP status to answer with: 401 when the
-    token, its signature, issuer, audience, times or nonce are wrong, 400 when an LTI claim is
-    missing or malformed, 403 for a well-formed launch from an unknown deployment, 502 when
-    the platform's key set cannot be fetched. Messages never carry the token, keys or secrets.
+    token, its signature, issuer, audience, times, nonce or deployment are wrong, 400 when an
+    LTI claim is missing or malformed, 502 when the platform's key set cannot be fetched
+    (the web layer answers a launch with 401 then: a launch never gets a 5xx). Messages never carry the token, keys or secrets.
     """
 
     def __init__(self, rule: str, reason: str, status: int) -> None:

@@ -84,7 +84,7 @@ def begin_login(req: LoginRequest, platforms: Platforms, urls: ToolUrls,
     reg = find_registration(platforms, req.iss, req.client_id, req.lti_deployment_id)
     if req.lti_deployment_id is not None and req.lti_deployment_id not in reg.deployment_ids:
         raise LaunchError("deployment_unknown",
-                          f"deployment {req.lti_deployment_id!r:.120} is not registered", 403)
+                          f"deployment {req.lti_deployment_id!r:.120} is not registered", 401)
     state, nonce = token(32), token(32)
     params = {
         "scope": "openid",
