@@ -18,36 +18,37 @@ the project's MockLtiPlatform, one distinct nonce per run):
 - ``bare verify``: ``cryptography`` RSA PKCS#1 v1.5 SHA-256 verify of the signing input -
   the floor no validator can go under.
 
-Figures on the 2-core development machine (3000 runs after 200 warm-up, Python 3.11; three
-runs of one build, 2026-11-22)::
+Figures on the 2-core development machine (3000 runs after 200 warm-up, Python 3.11; five
+runs of one build, 2026-11-22, another job sharing the machine)::
 
-    candidate      median        p95        vs pylti1p3   vs bare verify
-    bare verify    16.5-17.1 us  17.2-17.8 us    0.06x          1.0x
-    lmsbridge      77-79 us      96-103 us       0.29-0.31x     4.5-4.8x
-    pylti1p3       257-265 us    288-300 us      1.00x         15.5-15.7x
+    candidate      median        p95          vs pylti1p3   vs bare verify
+    bare verify    19.4-19.7 us  20.0-20.3 us    0.06x          1.0x
+    lmsbridge      64.7-67.8 us  78-80 us        0.21-0.23x     3.3-3.5x
+    pylti1p3       300-304 us    319-326 us      1.00x         15.3-15.7x
 
-Before this round the same table read lmsbridge 135-139 us, 0.55-0.57x (pylti1p3 244 us).
-What changed: the token is parsed once (``idtoken.parse_compact``) and that object feeds the
-registration lookup, the header rules, the signature check (``cryptography`` directly, the
-key object cached per kid by the JWKS cache) and the claim rules - joserfc parsed it twice,
-23 + 42 us; the nonce INSERT goes through the pooled DBAPI connection with SQL compiled once
-per engine (15 us alone, 32-36 us through a SQLAlchemy Connection); the is-it-our-URL answer
-for target_link_uri is remembered (3 us of URL parsing per launch).
+The target (at most a quarter of pylti1p3) is met: median of the five runs 66.8 us, 0.22x.
+Before this round, same day and machine: lmsbridge 84.5-85.7 us, 0.28-0.29x (pylti1p3
+292-297 us); the round before that 135-139 us, 0.55-0.57x. What changed this round:
 
-Where the rest goes, each stage timed inside the launch loop (medians; each is 10-30 % slower
-there than alone in a hot loop, caches being shared with the other stages): RS256 verify 21
-us (16.5 alone), nonce INSERT + COMMIT 21 us (15.5 alone; SQLite itself 9, pool check-out and
-check-in 4-5), strict base64url + split + header 11 us, payload JSON 6 us, claim rules 10 us
-(claims.py, typed ``LaunchClaims``), registration + routing 1 us, glue 2 us.
+- the nonce INSERT runs on one SQLite connection per engine kept for it (autocommit, behind
+  a lock; SQLite serializes writers anyway) instead of a pool check-out per launch: 14-15
+  against 23-24 us per INSERT measured side by side (core/lti/nonces.py); PostgreSQL and
+  in-memory SQLite keep the pooled path;
+- claim rules 8.4 -> 6.1 us alone: claim names built once, ``isinstance(v, (dict, Mapping))``
+  so a JSON dict skips the ABC check, loops instead of ``all()`` over generators;
+- one ``bytes.translate`` per base64url segment also turns ``+/=`` into bytes strict
+  ``a2b_base64`` refuses, instead of three scans for them.
 
-The target (at most a quarter of pylti1p3, ~64 us here) is NOT met: 0.29-0.31x. The floor
-with every check and a durable single-use nonce is about verify + SQLite commit + parsing
-3 KB with the stdlib + claim rules = 21 + 9 + 17 + 10 = 57 us in-loop before any pooling or
-glue, i.e. ~0.22-0.24x with nothing else at all; the remaining ~20 us are the connection pool
-(kept: holding a connection per thread would starve the pool), the claim object, and cache
-effects. pylti1p3 reaches its 260 us while never consuming a nonce and skipping aud/azp, iat
-age and target_link_uri. Timing noise on a shared machine moves these by ~10 %; compare
-ratios from one run.
+Where the time goes now, each stage timed inside the launch loop (medians; 10-30 % slower
+than alone in a hot loop, caches being shared with the other stages): signature 23 us (the
+RS256 verify ~20, plus header rules, key lookup, signature decode), nonce 13.6 us (SQLite
+INSERT + commit 10, SQLAlchemy's bind processing of expires_at and the sweep check 3.5),
+split + strict base64url + header JSON 11 us, payload JSON 6 us, claim rules 6.5 us
+(building the frozen ``LaunchClaims`` is ~1.8 of it), registration + target_link_uri 1 us,
+glue ~2 us. Nothing of it can go without dropping a check: verify + SQLite commit + stdlib
+parsing of 3 KB are ~50 us of the 67. pylti1p3 reaches its ~300 us while never consuming a
+nonce and skipping aud/azp, iat age and target_link_uri. Timing noise on a shared machine
+moves these by ~10 %; compare ratios from one run.
 """
 
 from __future__ import annotations

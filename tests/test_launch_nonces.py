@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from lti_web_fixtures import TOOL, JwksServer, launch_claims, setup_tenant, sign
@@ -93,3 +98,72 @@ def test_database_errors_surface_as_sqlalchemy_errors_without_the_nonce(tmp_path
             assert conn.exec_driver_sql("SELECT 1").scalar() == 1
     finally:
         bare.dispose()
+
+
+def _open_files(folder) -> list[str]:
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("needs /proc/self/fd")
+    out = []
+    for fd in fds.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # the listing's own fd, gone by now
+            continue
+        if target.startswith(str(folder)):
+            out.append(target)
+    return out
+
+
+def test_sqlite_nonce_connection_is_closed_by_dispose_and_by_garbage_collection(tmp_path):
+    t0 = datetime.now(UTC)
+    for i in range(5):  # disposed stores leave no file open
+        s = Store.open(f"sqlite:///{tmp_path / f'd{i}.db'}", tmp_path / "k.key")
+        s.upgrade()
+        assert consume_nonce(s.engine, "n", keep_until=t0, now=t0)
+        s.dispose()
+    assert _open_files(tmp_path) == []
+
+    s = Store.open(f"sqlite:///{tmp_path / 'gc.db'}", tmp_path / "k.key")
+    s.upgrade()
+    assert consume_nonce(s.engine, "n", keep_until=t0, now=t0)
+    assert _open_files(tmp_path)  # the kept connection (the pool's too)
+    del s
+    gc.collect()  # an engine nobody disposed takes its nonce connection along
+    assert _open_files(tmp_path) == []
+
+
+def test_disposed_engine_still_consumes_and_remembers_nonces(store):
+    t0 = datetime.now(UTC)
+    assert consume_nonce(store.engine, "before", keep_until=t0, now=t0)
+    store.dispose()  # closes the kept connection; the next launch opens another
+    assert not consume_nonce(store.engine, "before", keep_until=t0, now=t0)
+    assert consume_nonce(store.engine, "after", keep_until=t0, now=t0)
+    assert kept(store) == ["after", "before"]
+
+
+def test_nonce_is_single_use_across_threads(store):
+    t0 = datetime.now(UTC)
+    barrier = threading.Barrier(8)
+
+    def attempt(_: int) -> bool:
+        barrier.wait()
+        return consume_nonce(store.engine, "raced", keep_until=t0, now=t0)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    assert results.count(True) == 1
+    assert kept(store) == ["raced"]
+
+
+def test_in_memory_sqlite_uses_the_pooled_connection():
+    # A connection of its own would open a second, empty in-memory database.
+    mem = Store.open("sqlite://", Path("unused.key"))
+    try:
+        mem.upgrade()
+        t0 = datetime.now(UTC)
+        assert consume_nonce(mem.engine, "m", keep_until=t0, now=t0)
+        assert not consume_nonce(mem.engine, "m", keep_until=t0, now=t0)
+        assert kept(mem) == ["m"]
+    finally:
+        mem.dispose()
