@@ -11,6 +11,7 @@ import click
 
 from lmsbridge.core.cli.app import App, emit_json, pass_app, table
 from lmsbridge.core.cli.sync import show
+from lmsbridge.core.engine import demo_oracle
 from lmsbridge.core.engine.demo_script import Narrator, run
 from lmsbridge.core.engine.runner import SyncReport
 
@@ -34,6 +35,9 @@ class RichNarrator(Narrator):
         table(self.app, title, ["tenant", "gradebook columns", "score POSTs received",
                                 "scores applied"], rows)
 
+    def learning(self, title: str, rows: list[tuple[Any, ...]]) -> None:
+        table(self.app, title, demo_oracle.HEADERS, rows)
+
 
 class QuietNarrator(Narrator):
     pass
@@ -52,12 +56,18 @@ def demo(app: App, folder: Path | None, as_json: bool) -> int:
     if as_json:
         emit_json({**attrs.asdict(result), "only_changes_sent": result.only_changes_sent})
     else:
-        verdict = ("[green]only the changed grades were sent[/]" if result.only_changes_sent
-                   else "[red]the second sync did not send exactly the changed grades[/]")
+        verdict = ("[green]only the changed grades and new completions were sent[/]"
+                   if result.only_changes_sent else "[red]the second sync did not send "
+                   "exactly the changed grades and new completions[/]")
+        o1, o2 = result.oracle_first, result.oracle_second
         app.console.rule("[bold]Done", align="left")
         app.console.print(f"  {result.deep_links} links published, {result.launches} SSO "
-                          f"launches; sync #2 sent {sum(result.resent.values())} grade(s) for "
-                          f"{sum(result.changed.values())} upstream change(s): {verdict}; "
+                          f"launches; Oracle got {o1['content_created']} course(s) as content "
+                          f"and {o1['statements']} xAPI statement(s). Sync #2 sent "
+                          f"{sum(result.resent.values())} grade(s) for "
+                          f"{sum(result.changed.values())} upstream change(s), and Oracle "
+                          f"{o2['completions']} completion(s) for {result.completed} finished "
+                          f"course(s) with {o2['content_writes']} content write(s): {verdict}; "
                           f"{result.seconds} s. Database kept in {result.folder}",
                           highlight=False)
     return 0 if result.only_changes_sent and result.delivered_everything else 1

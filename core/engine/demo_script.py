@@ -3,7 +3,7 @@
 Every step goes through the systems' front doors: instructors and learners through a
 scripted browser (OIDC login, platform ``/auth``, tool launch, content picker), the provider's
 staff and learners through the provider mock, the nightly sync through :class:`Engine`.
-What each platform received is read back from its own ``/_mock/state``.
+What each platform (and the Oracle pod) received is read back from its own ``/_mock/state``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from attrs import define, field
 
-from lmsbridge.core.engine import catalog
+from lmsbridge.core.engine import catalog, demo_oracle
 from lmsbridge.core.engine.demo_browser import Browser, BrowserError
 from lmsbridge.core.engine.demo_world import (
     CATALOG,
@@ -44,6 +44,7 @@ class Narrator:
     def say(self, text: str) -> None: ...
     def sync_report(self, report: SyncReport) -> None: ...
     def platforms(self, title: str, rows: list[tuple[Any, ...]]) -> None: ...
+    def learning(self, title: str, rows: list[tuple[Any, ...]]) -> None: ...
 
 
 @define
@@ -55,12 +56,21 @@ class DemoResult:
     second: dict[str, dict[str, int]] = field(factory=dict)
     changed: dict[str, int] = field(factory=dict)  # tenant -> grade changes that apply there
     resent: dict[str, int] = field(factory=dict)  # tenant -> scores applied by the 2nd run
+    # The Oracle pod, per its /_mock/state: what each sync did (demo_oracle.figures), and
+    # how many courses learners newly completed upstream before the 2nd sync.
+    oracle_first: dict[str, int] = field(factory=dict)
+    oracle_second: dict[str, int] = field(factory=dict)
+    completed: int = 0
     delivered_everything: bool = False
     seconds: float = 0.0
 
     @property
     def only_changes_sent(self) -> bool:
-        return self.resent == self.changed
+        """The LMSs got exactly the changed grades, and the pod exactly the new completions
+        with no content write (its courses did not change)."""
+        o = self.oracle_second
+        return (self.resent == self.changed and o.get("statements") == o.get("completions")
+                == self.completed and o.get("content_writes") == 0)
 
 
 def run(folder: Path, registry: Registry, out: Narrator,
@@ -72,16 +82,20 @@ def run(folder: Path, registry: Registry, out: Narrator,
         out.say(f"provider (mock Coursera) {world.provider.url}")
         for inst in world.institutions:
             out.say(f"{inst.title} (mock LTI platform) {inst.platform.url}")
+        out.say(f"{demo_oracle.TITLE} (mock Oracle Learning) {world.pod.url}")
         assert world.tool is not None
         out.say(f"lmsbridge LTI tool {world.tool.url}; database {folder / 'lmsbridge.db'}")
 
-        out.step("Register the provider, one tenant per LMS, and activate the program")
+        out.step("Register the provider, a tenant per LMS and the Oracle pod, activate the "
+                 "program")
         world.seed_provider()
         world.seed_platforms()
         world.register()
         for inst in world.institutions:
             out.say(f"tenant {inst.tenant}: kind lti, grade sync '{inst.grade_sync}', "
                     f"program {PROGRAM} activated")
+        out.say(f"tenant {demo_oracle.TENANT}: kind oracle, learners identified by email, "
+                f"JWT key trusted by the pod, program {PROGRAM} activated")
         runtime = Runtime(world.store)
         read = catalog.sync(world.store, registry, runtime, clock, force=True)
         out.say(f"catalog sync --force: {read.programs} program, "
@@ -101,22 +115,33 @@ def run(folder: Path, registry: Registry, out: Narrator,
             study(world, inst, base)
         out.say("item and course grades recorded for every learner, including those who "
                 "never came through SSO")
+        out.say(f"all but the last learner of each institution completed {CATALOG['ml'][0]}")
 
         engine = Engine(world.store, registry, runtime=runtime, now=clock)
-        out.step("Nightly sync #1: catalog, roster, columns, grades")
+        out.step("Nightly sync #1: catalog, roster, columns, grades; content and xAPI to Oracle")
+        pod_before = demo_oracle.snapshot(world.pod.url)
         first = engine.sync(options=SyncOptions())
+        pod_after = demo_oracle.snapshot(world.pod.url)
+        result.oracle_first = demo_oracle.figures(pod_before, pod_after)
         out.sync_report(first)
         before = {inst.tenant: tally(inst.platform.url) for inst in world.institutions}
         result.first = {t: _figures(v) for t, v in before.items()}
         out.platforms("What each platform holds (from its /_mock/state)",
                       [(t, v.columns, v.score_requests, v.scores)
                        for t, v in before.items()])
+        out.learning("What the Oracle pod received (from its /_mock/state)",
+                     [demo_oracle.row(demo_oracle.TENANT, result.oracle_first)])
 
-        out.step("The provider changes 3 grades per institution; sync #2 sends only those")
+        out.step("The provider changes 3 grades per institution and a final project completes "
+                 "a course; sync #2 sends only those")
         at = clock()
         for inst in world.institutions:
             result.changed[inst.tenant] = change_grades(world, inst, at)
+            result.completed += complete_course(world, inst, at, out)
+        pod_before = demo_oracle.snapshot(world.pod.url)
         second = engine.sync(options=SyncOptions())
+        result.oracle_second = demo_oracle.figures(pod_before,
+                                                   demo_oracle.snapshot(world.pod.url))
         out.sync_report(second)
         after = {inst.tenant: tally(inst.platform.url) for inst in world.institutions}
         result.second = {t: _figures(v) for t, v in after.items()}
@@ -125,6 +150,8 @@ def run(folder: Path, registry: Registry, out: Narrator,
                       [(t, after[t].columns - before[t].columns,
                         after[t].score_requests - before[t].score_requests,
                         result.resent[t]) for t in after])
+        out.learning("Sent to the Oracle pod by sync #2, per its /_mock/state",
+                     [demo_oracle.row(demo_oracle.TENANT, result.oracle_second)])
         result.delivered_everything = (first.delivered_everything
                                        and second.delivered_everything)
     result.seconds = round(time.monotonic() - started, 1)
@@ -195,9 +222,12 @@ def study(world: DemoWorld, inst: Institution, base: datetime) -> None:
                 world.provider.set_progress(person.provider_id, course_id, item_id=item_id,
                                             score=_score(n, maximum, seed), max_score=maximum,
                                             email=person.email, at_ms=_ms(base))
+            # Finishing a course is what Oracle records (the LMSs only see grades): all but
+            # the last learner finished the one-lab course, nobody the longer one yet.
             world.provider.set_progress(person.provider_id, course_id,
                                         score=_score(n, 100.0, 5), max_score=100.0,
-                                        email=person.email, at_ms=_ms(base))
+                                        email=person.email, at_ms=_ms(base),
+                                        completed=course_id == "ml" and n < len(inst.learners) - 1)
 
 
 def change_grades(world: DemoWorld, inst: Institution, at: datetime) -> int:
@@ -220,6 +250,18 @@ def change_grades(world: DemoWorld, inst: Institution, at: datetime) -> int:
                                         max_score=100.0, email=person.email, at_ms=_ms(at))
             sends += 1
     return sends
+
+
+def complete_course(world: DemoWorld, inst: Institution, at: datetime, out: Narrator) -> int:
+    """Who handed in the final project (see :data:`CHANGES`) has finished the course: one new
+    completion for the Oracle pod, with the course's final grade. Returns how many."""
+    finished = sorted({learner for learner, item_id, _ in CHANGES if item_id == "project"})
+    for learner in finished:
+        person = inst.learners[learner]
+        world.provider.set_progress(person.provider_id, "stats", email=person.email,
+                                    completed=True, at_ms=_ms(at))
+        out.say(f"{person.name} ({inst.title}) completed {CATALOG['stats'][0]}")
+    return len(finished)
 
 
 def _ms(moment: datetime) -> int:

@@ -1,9 +1,11 @@
-"""The demo's world: a provider, LMS platforms and our tool, all real HTTP on loopback.
+"""The demo's world: a provider, LMS platforms, an Oracle pod and our tool, all real HTTP
+on loopback.
 
 :class:`DemoWorld` starts the mock provider (:class:`MockCoursera`), one mock LTI platform
-per institution, and the LTI tool (``create_app``) in threads, on a fresh SQLite database in
-the demo's folder, and registers everything the way an admin would (provider, tenants,
-platform registrations, activated programs). What happens next is in :mod:`demo_script`.
+per institution, a mock Oracle Learning pod (:class:`MockOracle`, see :mod:`demo_oracle`) and
+the LTI tool (``create_app``) in threads, on a fresh SQLite database in the demo's folder,
+and registers everything the way an admin would (provider, tenants, platform registrations,
+activated programs). What happens next is in :mod:`demo_script`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from attrs import define, field, frozen
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from lmsbridge.adapters.coursera.mock import MockCoursera
+from lmsbridge.adapters.oracle.mock import MockOracle
 from lmsbridge.conformance.lti import MockLtiPlatform
+from lmsbridge.core.engine import demo_oracle
 from lmsbridge.core.engine.providers import Providers
 from lmsbridge.core.model import PlatformRegistration, Provider, Tenant
 from lmsbridge.core.secret import Secret
@@ -136,6 +140,7 @@ class DemoWorld:
         self.store.upgrade()
         self.institutions = institutions()
         self.provider = MockCoursera()
+        self.pod = MockOracle()
         self.tool: ToolServer | None = None
         self._started: list[Any] = []
 
@@ -149,6 +154,8 @@ class DemoWorld:
         for inst in self.institutions:
             inst.platform = MockLtiPlatform(issuer=None).start()
             self._started.append(inst.platform)
+        self.pod.start()
+        self._started.append(self.pod)
         return self
 
     def close(self) -> None:
@@ -199,6 +206,8 @@ class DemoWorld:
             self.store.platforms.add(PlatformRegistration(
                 **inst.platform.registration(inst.tenant)))
             self.store.programs.activate(inst.tenant, PROGRAM)
+        demo_oracle.connect(self.pod, self.store)
+        self.store.programs.activate(demo_oracle.TENANT, PROGRAM)
 
 
 @frozen
