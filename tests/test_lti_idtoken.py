@@ -39,10 +39,8 @@ def server(platform_key, attacker_key) -> Iterator[JwksServer]:
     srv = JwksServer()
     srv.serve_json("/platform/jwks", public_jwks([("p1", platform_key)]))
     srv.serve_json("/evil/jwks", public_jwks([("p1", attacker_key), ("evil", attacker_key)]))
-    srv.thread.start()
-    yield srv
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
+    yield srv.start()
+    srv.stop()
 
 
 @pytest.fixture

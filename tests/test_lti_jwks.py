@@ -19,10 +19,8 @@ from lmsbridge.core.lti.jwks import JwksCache, JwksError, public_jwk, public_jwk
 @pytest.fixture
 def server() -> Iterator[JwksServer]:
     srv = JwksServer()
-    srv.thread.start()
-    yield srv
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
+    yield srv.start()
+    srv.stop()
 
 
 @pytest.fixture
