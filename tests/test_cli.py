@@ -141,3 +141,26 @@ def test_console_script_exits_non_zero_without_traceback(tmp_path):
     assert proc.stderr.startswith("error: no database at") and "Traceback" not in proc.stderr
     usage = subprocess.run([*exe, "tenant", "add"], capture_output=True, text=True)
     assert usage.returncode == 2 and "Missing argument 'NAME'" in usage.stderr
+
+
+def test_every_registered_command_loads_under_its_own_name():
+    import click
+
+    from lmsbridge.core.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    names = cli.list_commands(ctx)
+    assert len(names) == len(COMMANDS)
+    for name in names:
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name, name
+
+
+def test_a_command_imports_only_its_own_module(tmp_path):
+    # The nightly `sync` must not pay for the web tool, the mocks or the demo.
+    code = ("import sys; from lmsbridge.core.cli import main; main(['--version'])\n"
+            "print(sorted(m for m in sys.modules if m.startswith('lmsbridge.core.cli.')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert "lmsbridge.core.cli.demo" not in proc.stdout
+    assert "lmsbridge.core.cli.serve" not in proc.stdout

@@ -15,7 +15,21 @@ from lmsbridge.core.cli.app import App
 from lmsbridge.core.errors import LmsbridgeError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when that command runs (or ``--help`` lists it):
+    the nightly ``sync`` must not pay for importing the web tool, the mocks and the demo."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_lazy()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in _lazy():
+            module, attr = _lazy()[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lmsbridge")
 @click.option("--db", "database_url", metavar="URL",
               help="SQLAlchemy URL (env LMSBRIDGE_DATABASE_URL; default sqlite:///lmsbridge.db).")
@@ -56,9 +70,11 @@ COMMANDS = [
     "lmsbridge.core.cli.oracle:oracle",
 ]
 
-for _path in COMMANDS:
-    _module, _name = _path.split(":")
-    cli.add_command(getattr(importlib.import_module(_module), _name))
+
+
+def _lazy() -> dict[str, str]:
+    """Command name -> "module:attr"; a command is named like the object it is bound to."""
+    return {path.rsplit(":", 1)[1].replace("_", "-"): path for path in COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
