@@ -431,3 +431,20 @@ def test_a_refused_publish_says_what_the_admin_must_fix(registry, store, runtime
     with pytest.raises(OracleError, match="acme-oracle.*issuer mismatch.*seed step 9.3"):
         registry.publish_content(tenant, None, publications(tenant.name, COURSES), runtime)
     assert writes(pod) == []
+
+
+def test_the_signing_key_is_loaded_once_per_tenant_and_again_after_a_new_key(store, pod, runtime):
+    from lmsbridge.adapters.oracle.auth import generate_keypair
+    from lmsbridge.adapters.oracle.connect import connect
+    from lmsbridge.core.secret import Secret
+
+    tenant = pod.connect(store, "reuse")
+    _, first = connect(tenant, runtime)
+    _, again = connect(tenant, runtime)
+    assert again.auth.minter is first.auth.minter  # no second ~30 ms key load
+    keys = generate_keypair("lmsbridge reuse")
+    store.tenants.set_secret("reuse", "private_key", Secret(keys.private_key_pem.decode()))
+    store.tenants.set_secret("reuse", "certificate", Secret(keys.certificate_pem.decode()))
+    _, rotated = connect(tenant, runtime)
+    assert rotated.auth.minter is not first.auth.minter
+    assert rotated.auth.minter.x5t != first.auth.minter.x5t

@@ -16,6 +16,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
@@ -191,6 +192,8 @@ class JwtMinter:
         self._clock = clock
         self._token: str | None = None
         self._expires_at = 0.0
+        # Shared by the engine's concurrent calls for a tenant: one mint at a time.
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
@@ -200,19 +203,21 @@ class JwtMinter:
 
     def token(self, *, force: bool = False) -> str:
         """The current token, minted anew when absent, near expiry, or ``force``d."""
-        now = self._clock()
-        if (
-            force
-            or self._token is None
-            or now >= self._expires_at - self.refresh_margin.total_seconds()
-        ):
-            self._token, self._expires_at = self._mint(now)
-        return self._token
+        with self._lock:
+            now = self._clock()
+            if (
+                force
+                or self._token is None
+                or now >= self._expires_at - self.refresh_margin.total_seconds()
+            ):
+                self._token, self._expires_at = self._mint(now)
+            return self._token
 
     def invalidate(self) -> None:
         """Drop the cached token (call after a 401) so the next :meth:`token` re-mints."""
-        self._token = None
-        self._expires_at = 0.0
+        with self._lock:
+            self._token = None
+            self._expires_at = 0.0
 
     def authorization_header(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token()}"}
