@@ -9,7 +9,8 @@ from lmsbridge.core.cli.app import App, emit_json, pass_app, table
 from lmsbridge.core.engine.delivery import DeliveryOptions
 from lmsbridge.core.engine.runner import Engine, SyncOptions, SyncReport
 
-# The run finished but not every grade reached its platform (cron and CI read this).
+# The run finished but not everything was synced: a provider, catalog or tenant failed, or
+# a grade did not reach its platform (cron and CI read this).
 UNDELIVERED = 3
 
 
@@ -47,7 +48,9 @@ def sync(app: App, tenants: tuple[str, ...], full: bool, dry_run: bool, force_ca
             report = engine.sync(list(tenants) or None, options, observe)
         show(app, report)
     if not dry_run and not report.delivered_everything:
-        click.echo("not every grade was delivered (see the report)", err=True)
+        what = ("the sync did not complete (see the errors above)" if report.errors else
+                "not every grade was delivered (see the report)")
+        click.echo(what, err=True)
         return UNDELIVERED
     return 0
 
