@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05,
                         help="delivery: seconds the mock platform takes per answer")
     parser.add_argument("--contexts", type=int, default=4, help="delivery: course shells")
-    parser.add_argument("--delivery-learners", type=int, default=50)
+    parser.add_argument("--delivery-learners", type=int, default=200)
     parser.add_argument("--delivery-items", type=int, default=5)
     parser.add_argument("--naive-grades", type=int, default=200,
                         help="grades the naive loop sends (its rate is per grade)")

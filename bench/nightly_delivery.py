@@ -177,7 +177,9 @@ def naive_run(store: Store, tenant: Tenant, mock: MockProcess, limit: int) -> di
 def change_grades(store: Store, fraction: float, seed: int = 11) -> int:
     rng = random.Random(seed)
     with store.engine.begin() as conn:
-        ids = [r for r in conn.execute(select(grades.c.id)).scalars() if rng.random() < fraction]
+        # Exactly ``fraction`` of the grades (at least one), so the figure is the 1%.
+        every = list(conn.execute(select(grades.c.id).order_by(grades.c.id)).scalars())
+        ids = rng.sample(every, max(1, round(len(every) * fraction)))
         if ids:
             conn.execute(update(grades).where(grades.c.id.in_(ids)).values(
                 score=0.9, revision=grades.c.revision + 1, updated_at=CHANGED_AT))
