@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwks_server import FakeClock, JwksServer
 
+from lmsbridge.core.http import JWKS_LIMIT
 from lmsbridge.core.lti.jwks import JwksCache, JwksError, public_jwk, public_jwks
 
 
@@ -180,7 +181,7 @@ def test_key_filtering(server, cache, keys):
         (200, b"<html>not json</html>"),
         (200, b'{"no": "keys"}'),
         (200, b"[]"),
-        (200, b"x" * (600 * 1024)),
+        (200, b"x" * (JWKS_LIMIT + 1)),
     ],
 )
 def test_unusable_response_raises(server, cache, status, body):

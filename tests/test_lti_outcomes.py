@@ -94,8 +94,9 @@ def test_throttled_or_failing_platform_is_transient(platform, client, sourcedid)
         client.replace_result(platform.outcomes_url, sourcedid, 0.5)
     assert throttled.value.transient and throttled.value.retry_after == 9
     platform.faults.add("malformed_json", path="/lti11/")
-    with pytest.raises(ServiceError, match="not XML"):
+    with pytest.raises(ServiceError, match="not XML") as garbled:
         client.replace_result(platform.outcomes_url, sourcedid, 0.5)
+    assert garbled.value.transient and garbled.value.outcome is Outcome.RETRY
 
 
 def test_scores_are_decimal_text_in_range():

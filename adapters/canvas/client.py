@@ -5,6 +5,10 @@ Canvas throttles with a leaky bucket per token: every answer carries
 as text/plain (self-hosted and older Canvas) or ``429`` (hosted Canvas since 2025-10). Both
 are transient. When the bucket runs low the client stops before Canvas refuses it, and says
 how long to wait (the bucket drains at about 10 units a second).
+
+Every answer is read to at most :data:`~lmsbridge.core.http.JSON_LIMIT` bytes. One that is
+larger, cut short, or declared JSON and not parsing (a 4xx included: it may hide what Canvas
+meant) is transient too.
 """
 
 from __future__ import annotations
@@ -17,7 +21,16 @@ import requests
 
 from lmsbridge.adapters.canvas.errors import CanvasError, CanvasTransient
 from lmsbridge.adapters.canvas.forms import encode
-from lmsbridge.core.http import is_transient, platform_message, retry_after
+from lmsbridge.core.http import (
+    JSON_LIMIT,
+    UnreadableAnswer,
+    failure,
+    is_transient,
+    platform_message,
+    read_capped,
+    retry_after,
+    unreadable_json,
+)
 from lmsbridge.core.lti.paging import iter_pages
 from lmsbridge.core.secret import Secret
 
@@ -67,7 +80,11 @@ class CanvasClient:
                    "Accept": "application/json"}
         try:
             response = self.session.request(method, url, data=encode(form) if form else None,
-                                            headers=headers, timeout=self.timeout)
+                                            headers=headers, timeout=self.timeout, stream=True)
+            read_capped(response, JSON_LIMIT)
+        except UnreadableAnswer as exc:
+            raise CanvasTransient(f"Canvas's answer to {method} {path} could not be read: "
+                                  f"{failure(exc)}") from None
         except requests.Timeout:
             raise CanvasTransient(f"Canvas did not answer {method} {path} in "
                                   f"{self.timeout:g} s") from None
@@ -112,6 +129,9 @@ class CanvasClient:
         if is_transient(status):
             raise CanvasTransient(f"Canvas answered {status} to {where}",
                                   retry_after=retry_after(response))
+        if unreadable_json(response):
+            raise CanvasTransient(f"Canvas answered {status} to {where} with a body that is "
+                                  "not JSON (cut short or garbled)")
         if status == 401 and "invalid_token" in response.headers.get("WWW-Authenticate", "") \
                 or status == 401 and "invalid access token" in response.text.lower():
             # An expired or rotated token: the tenant's token is the problem, not the request.

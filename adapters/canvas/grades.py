@@ -3,7 +3,8 @@
 One request per assignment carries every learner's ``posted_grade``; Canvas answers with a
 Progress object and applies the grades in a background job. We poll the Progress until it
 completes. Setting a grade is idempotent (the same grade twice changes nothing), so anything
-that leaves the outcome unknown — a lost answer, a job we stopped watching — is RETRY.
+that leaves the outcome unknown — a lost answer, one cut short or garbled (a 4xx too: the
+client raises CanvasTransient for it), a job we stopped watching — is RETRY.
 """
 
 from __future__ import annotations
@@ -67,9 +68,9 @@ def _write_batch(client: CanvasClient, context_id: str, column_ref: str,
     for delivery in sorted(batch, key=lambda d: (d.timestamp, d.grade_revision)):
         latest[delivery.lms_user_id] = delivery
     grade_data = {user: {"posted_grade": _points(d.score)} for user, d in latest.items()}
-    progress = client.json(
+    progress = _progress(client.json(
         "POST", f"{course_path(context_id)}/assignments/{column_ref}/submissions/update_grades",
-        form={"grade_data": grade_data})
+        form={"grade_data": grade_data}))
     state = _await(client, progress, sleep)
     if state == "completed":
         _all(results, batch, Outcome.DELIVERED)
@@ -87,9 +88,16 @@ def _await(client: CanvasClient, progress: dict, sleep: Callable[[float], None])
         if state in ("completed", "failed"):
             return state
         sleep(delay)
-        progress.update(client.json("GET", url))
+        progress.update(_progress(client.json("GET", url), url))
         state = progress.get("workflow_state", "queued")
     return state
+
+
+def _progress(body: object, url: str | None = None) -> dict:
+    """A Progress object, or CanvasTransient: an answer of another shape tells nothing."""
+    if not isinstance(body, dict) or not (url or body.get("url") or "id" in body):
+        raise CanvasTransient("Canvas answered update_grades without a Progress object")
+    return body
 
 
 def _all(results: dict[str, DeliveryResult], batch: Sequence[Delivery], outcome: Outcome,

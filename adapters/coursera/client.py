@@ -2,7 +2,9 @@
 
 OAuth2 client credentials for a bearer token; JSON resources under
 ``/api/businesses.v1/{orgId}/``; lists paged with ``start``/``limit`` until the answer has no
-``paging.next``; 429 and 5xx retried with backoff that honours ``Retry-After``.
+``paging.next``; 429 and 5xx retried with backoff that honours ``Retry-After``, and so is an
+answer that cannot be read: larger than :data:`~lmsbridge.core.http.JSON_LIMIT`, cut short,
+or declared JSON and not parsing (a 4xx included).
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from lmsbridge.adapters.coursera.retry import (
     TransientError,
     retrying,
 )
-from lmsbridge.core.http import parse_retry_after
+from lmsbridge.core.http import (
+    JSON_LIMIT,
+    TOKEN_LIMIT,
+    UnreadableAnswer,
+    failure,
+    parse_retry_after,
+    read_capped,
+    unreadable_json,
+)
 from lmsbridge.core.secret import Secret
 
 TOKEN_PATH = "/oauth2/client_credentials/token"
@@ -91,7 +101,7 @@ class CourseraClient:
         if self._token is None or self._monotonic() >= self._token_expires:
             response = self._send(
                 "POST", TOKEN_PATH, data={"grant_type": "client_credentials"},
-                auth=(self._client_id, self._client_secret.reveal()))
+                auth=(self._client_id, self._client_secret.reveal()), limit=TOKEN_LIMIT)
             if response.status_code in (400, 401):
                 raise ProviderError(f"provider at {self.base_url} refused client id "
                                     f"{self._client_id!r}: check the client id and secret "
@@ -105,12 +115,14 @@ class CourseraClient:
             self._token_expires = self._monotonic() + max(0.0, lifetime - TOKEN_MARGIN)
         return self._token
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, path: str, *, limit: int = JSON_LIMIT,
+              **kwargs: Any) -> requests.Response:
         try:
             response = self.session.request(method, self.base_url + path,
-                                            timeout=self.timeout, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"{method} {path}: {type(exc).__name__}") from None
+                                            timeout=self.timeout, stream=True, **kwargs)
+            read_capped(response, limit)
+        except (requests.ConnectionError, requests.Timeout, UnreadableAnswer) as exc:
+            raise TransientError(f"{method} {path}: {failure(exc)}") from None
         if response.status_code == 429 or response.status_code >= 500:
             raise TransientError(f"{method} {path}: {response.status_code}",
                                  parse_retry_after(response.headers.get("Retry-After")))
@@ -118,6 +130,8 @@ class CourseraClient:
 
 
 def _json(response: requests.Response, what: str) -> dict[str, Any]:
+    if response.status_code >= 400 and unreadable_json(response):
+        raise TransientError(f"{what}: {response.status_code} with a body that is not JSON")
     if response.status_code >= 400:
         raise ProviderError(f"{what}: {response.status_code} {_reason(response)}")
     try:

@@ -2,7 +2,9 @@
 
 Auth is pluggable (:class:`JwtAuth` or :class:`OAuthClientCredentials`, chosen per tenant);
 on a 401 the credential is renewed once and the request repeated. 429/502/503/504, resets,
-timeouts and cut-short JSON are retried with exponential backoff, honouring Retry-After.
+timeouts and unreadable answers (cut short, reset mid-body, larger than
+:data:`~lmsbridge.core.http.JSON_LIMIT`, or declared JSON and not parsing, a 4xx included)
+are retried with exponential backoff, honouring Retry-After.
 Every request the adapter makes is safe to repeat (content POSTs carry ``Upsert-Mode``,
 statements have deterministic ids), which is what makes retrying after a reset correct.
 
@@ -22,7 +24,15 @@ from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
 from lmsbridge.adapters.oracle import resources as r
 from lmsbridge.adapters.oracle.auth import JwtMinter
 from lmsbridge.core.errors import LmsbridgeError
-from lmsbridge.core.http import parse_retry_after
+from lmsbridge.core.http import (
+    JSON_LIMIT,
+    TOKEN_LIMIT,
+    UnreadableAnswer,
+    failure,
+    parse_retry_after,
+    read_capped,
+    unreadable_json,
+)
 from lmsbridge.core.secret import Secret
 
 log = logging.getLogger(__name__)
@@ -94,14 +104,21 @@ class OAuthClientCredentials:
         body = client.prepare_request_body(scope=self.scope, include_client_id=False)
         try:
             response = self._session.post(
-                self.token_url, data=body, timeout=self._timeout,
+                self.token_url, data=body, timeout=self._timeout, stream=True,
                 auth=(self.client_id, self._secret.reveal()),
                 headers={"Content-Type": "application/x-www-form-urlencoded",
                          "Accept": "application/json"},
             )  # fmt: skip
+            read_capped(response, TOKEN_LIMIT)
         except requests.RequestException as exc:
-            raise OracleError(f"token endpoint {self.token_url} unreachable: "
-                              f"{type(exc).__name__}") from None
+            what = "could not be read" if isinstance(exc, UnreadableAnswer) else "unreachable"
+            raise OracleError(f"token endpoint {self.token_url} {what}: "
+                              f"{failure(exc)}") from None
+        if response.status_code != 200 and unreadable_json(response):
+            # Left without a status: unreadable, so transient.
+            raise OracleError(f"token endpoint {self.token_url} answered "
+                              f"{response.status_code} with a body that is not JSON (cut short "
+                              "or garbled)")
         if response.status_code != 200:
             code, detail = _oauth_error(response)
             raise OracleError(f"token endpoint refused client {self.client_id!r}: "
@@ -153,19 +170,21 @@ class OracleClient:
         while True:
             attempt += 1
             all_headers = {"Accept": "application/json", **(headers or {}), **self.auth.header()}
-            failure: str
+            problem: str
             retry_after: float | None = None
             status: int | None = None
             try:
                 response = self.session.request(method, url, params=params, json=json,
-                                                headers=all_headers, timeout=self.timeout)
+                                                headers=all_headers, timeout=self.timeout,
+                                                stream=True)
+                read_capped(response, JSON_LIMIT)
             except requests.RequestException as exc:
-                failure = f"{type(exc).__name__}"
+                problem = failure(exc)
             else:
                 status = response.status_code
                 if status in ok:
                     if not _json_ok(response):
-                        failure = "answer was cut short (malformed JSON)"
+                        problem = "answer was cut short (malformed JSON)"
                         status = None  # the request may or may not have applied: transient
                     else:
                         return response
@@ -175,21 +194,25 @@ class OracleClient:
                     attempt -= 1  # a re-authentication is not a retry
                     continue
                 elif status in RETRY_STATUSES or status >= 500:
-                    failure = f"HTTP {status}"
+                    problem = f"HTTP {status}"
                     retry_after = parse_retry_after(response.headers.get("Retry-After"),
                                                     self._clock())
+                elif unreadable_json(response):
+                    # A refusal we cannot read may be a 409 "already held" as well as a 400.
+                    problem = f"HTTP {status} with a body cut short (malformed JSON)"
+                    status = None
                 else:
                     code, detail = r.error_detail(_body(response))
                     raise OracleError(f"{method} {path} refused: {status} "
                                       f"{code + ': ' if code else ''}{detail}".rstrip(),
                                       status=status, code=code)
             if attempt >= self.max_attempts:
-                raise OracleError(f"{method} {path} failed after {attempt} attempts: {failure}",
+                raise OracleError(f"{method} {path} failed after {attempt} attempts: {problem}",
                                   status=status, retry_after=retry_after)
             wait = retry_after if retry_after is not None else min(
                 self.max_backoff, self.backoff * 2 ** (attempt - 1))
             log.info("oracle %s %s: %s; retrying in %.1fs (attempt %d of %d)",
-                     method, path, failure, wait, attempt + 1, self.max_attempts)
+                     method, path, problem, wait, attempt + 1, self.max_attempts)
             self._sleep(wait)
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:

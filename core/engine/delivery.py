@@ -4,7 +4,8 @@ Each batch (one context, up to ``batch_size`` writes) is one ``write_grades`` ca
 answers are recorded as soon as it returns, so a runner killed mid-run loses at most the
 batches in flight — their deliveries are still pending and go out on the next run. Retries
 wait what the platform asked (Retry-After) or back off exponentially; a wait longer than
-``max_wait`` is left to the next run.
+``max_wait`` is left to the next run. Draining starts with :func:`.outbox.reopen`: failed
+deliveries not refused for good are queued again, and ones a newer grade replaced dropped.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class DeliveryCounts:
     retried: int = 0  # RETRY answers (a delivery may count more than once)
     waiting_for_column: int = 0
     calls: int = 0
+    requeued: int = 0  # failed deliveries queued again by outbox.reopen
+    dropped: int = 0  # failed deliveries a newer revision of their cell replaced
 
 
 def drain(store: Store, registry: Registry, runtime: Runtime, tenant: Tenant,
@@ -54,6 +57,7 @@ def drain(store: Store, registry: Registry, runtime: Runtime, tenant: Tenant,
     options = options or DeliveryOptions()
     in_flight = registry.adapter(tenant.kind).spec.max_in_flight
     counts = DeliveryCounts()
+    counts.requeued, counts.dropped = outbox.reopen(store, tenant)
     for round_ in range(options.max_rounds):
         todo = outbox.due(store, tenant, now())
         ready = todo

@@ -3,6 +3,14 @@
 A confirmed write (``DELIVERED`` or ``CURRENT``) marks the delivery delivered and records in
 ``held_grades`` what the platform now holds, in one transaction: incremental planning reads
 that, so a grade is never re-sent once confirmed and never skipped before.
+
+``RETRY`` keeps the delivery pending, due again after a backoff. ``REJECTED`` marks it failed
+with ``last_error`` starting ``rejected: ``: refused for good, never re-sent as it is. When a
+run starts delivering, :func:`reopen` drops failed deliveries a newer revision of the same
+cell has replaced (a changed grade is planned and sent as a new delivery), and puts back in
+the queue failed ones without that mark: recorded by a version that counted an unreadable
+answer as a refusal, so their cause may have been transient. They are sent once more (a
+re-send is harmless); refused again, they are failed for good.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, not_, or_, select
 
 from lmsbridge.core.engine.backoff import retry_delay
 from lmsbridge.core.engine.sqlutil import upsert
@@ -19,6 +27,9 @@ from lmsbridge.core.store import Store
 from lmsbridge.core.store.schema import deliveries, held_grades
 
 PENDING = DeliveryStatus.PENDING.value
+FAILED = DeliveryStatus.FAILED.value
+#: How ``last_error`` starts for a delivery the platform refused for good.
+REJECTED_MARK = "rejected: "
 
 
 def due(store: Store, tenant: Tenant, now: datetime) -> list[Delivery]:
@@ -69,8 +80,8 @@ def record(store: Store, tenant: Tenant, sent: Sequence[Delivery],
                              "grade_revision": delivery.grade_revision, "delivered_at": now})
             elif result.outcome == Outcome.REJECTED:
                 conn.execute(deliveries.update().where(where).values(
-                    status=DeliveryStatus.FAILED.value, attempts=tries,
-                    last_error=result.detail[:500] or "rejected"))
+                    status=FAILED, attempts=tries,
+                    last_error=(REJECTED_MARK + (result.detail or "no reason given"))[:500]))
             else:
                 wait = retry_delay(tries, result.retry_after)
                 conn.execute(deliveries.update().where(where).values(
@@ -82,6 +93,26 @@ def record(store: Store, tenant: Tenant, sent: Sequence[Delivery],
                                 ["score", "max_score", "grade_revision", "delivered_at"]),
                          held)
     return counts
+
+
+def reopen(store: Store, tenant: Tenant) -> tuple[int, int]:
+    """Before a run delivers: drop failed deliveries a newer revision of their cell replaced,
+    and re-queue failed ones not refused for good (no ``rejected: `` mark). Returns
+    (re-queued, dropped)."""
+    d, newer = deliveries, deliveries.alias("newer")
+    with store.engine.begin() as conn:
+        tid = store.tenants.id_of(conn, tenant.name)
+        replaced = select(newer.c.id).where(
+            newer.c.tenant_id == d.c.tenant_id, newer.c.context_id == d.c.context_id,
+            newer.c.column_key == d.c.column_key, newer.c.learner_id == d.c.learner_id,
+            newer.c.grade_revision > d.c.grade_revision).exists()
+        dropped = conn.execute(d.delete().where(
+            d.c.tenant_id == tid, d.c.status == FAILED, replaced)).rowcount
+        requeued = conn.execute(d.update().where(
+            d.c.tenant_id == tid, d.c.status == FAILED,
+            or_(d.c.last_error.is_(None), not_(d.c.last_error.startswith(REJECTED_MARK))))
+            .values(status=PENDING, next_attempt_at=None)).rowcount
+    return requeued, dropped
 
 
 def next_due(store: Store, tenant: Tenant) -> datetime | None:
@@ -100,6 +131,5 @@ def undelivered(store: Store, tenant: Tenant) -> tuple[int, int, datetime | None
         rows = dict(conn.execute(select(d.c.status, func.count()).where(d.c.tenant_id == tid)
                                  .group_by(d.c.status)).all())
         oldest = conn.execute(select(func.min(d.c.timestamp)).where(
-            d.c.tenant_id == tid, d.c.status.in_([PENDING, DeliveryStatus.FAILED.value]))
-        ).scalar()
-    return rows.get(PENDING, 0), rows.get(DeliveryStatus.FAILED.value, 0), oldest
+            d.c.tenant_id == tid, d.c.status.in_([PENDING, FAILED]))).scalar()
+    return rows.get(PENDING, 0), rows.get(FAILED, 0), oldest

@@ -24,9 +24,11 @@ serves the others.
   is created, with ``resourceId = tag = column.key``. Safe to repeat after a lost
   answer: the second call finds what the first created.
 - :func:`write_grades`: one score per delivery, one :class:`DeliveryResult` per delivery by
-  ``dedupe_key``. ``CURRENT`` when the platform already holds that or a newer score; after a
-  429, a network failure or a token failure the remaining deliveries are not sent and come
-  back ``RETRY`` too (with the platform's ``Retry-After``).
+  ``dedupe_key``. ``CURRENT`` when the platform already holds that or a newer score;
+  ``RETRY`` for throttling, 5xx, network trouble and an answer that cannot be read (see
+  :mod:`~lmsbridge.core.lti.ags`); after a 429, a network failure, an answer cut short or
+  too large, or a token failure the remaining deliveries are not sent and come back ``RETRY`` too (with the
+  platform's ``Retry-After``).
 - :func:`read_roster`: NRPS members to the last page, as :class:`RosterMember`.
 - :func:`retire_content`: LTI has no service to remove a resource link, so nothing is marked
   retired; each stale link is logged for an instructor to remove.

@@ -22,7 +22,10 @@ platforms keep only the newest score per user and line item and refuse older one
 answers 400 "Provided timestamp of … before last updated timestamp of …", Moodle 409; both
 mean the platform already holds this or a newer score, which :func:`score_outcome` reports as
 ``Outcome.CURRENT`` (delivered). 429/5xx/network trouble are ``RETRY`` with the platform's
-``Retry-After``; anything else ``REJECTED`` with the platform's message.
+``Retry-After``, and so is an answer that cannot be read (cut short, reset mid-body, larger
+than :data:`~lmsbridge.core.http.JSON_LIMIT`, an error declared JSON that does not parse):
+it may hide a stale-score refusal, i.e. a score the platform holds. Anything else is
+``REJECTED`` with the platform's message.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ Caching rules:
   per URL, so a flood of made-up kids cannot make us hammer the platform, while a platform
   that rotated its key is picked up on the first launch signed with the new one;
 - one fetch at a time per URL (threads asking for the same URL wait for it, not duplicate it);
-- a failed refresh keeps serving the keys we had, and is retried after ``refetch_interval``.
+- a failed refresh keeps serving the keys we had, and is retried after ``refetch_interval``;
+- a set is read to at most :data:`~lmsbridge.core.http.JWKS_LIMIT` bytes: a larger one fails
+  the fetch as soon as its Content-Length or the bytes read pass it.
 
 Keys are filtered to what can verify RS256: ``kty`` RSA with a ``kid`` and at least 2048
 bits; ``alg`` and ``use`` are optional (D2L omits ``alg``), but a key that declares another
@@ -30,9 +32,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
+from lmsbridge.core.http import JWKS_LIMIT, failure, read_capped
+
 log = logging.getLogger(__name__)
 
-MAX_JWKS_BYTES = 512 * 1024
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
 
 
@@ -132,10 +135,10 @@ class JwksCache:
             ) as resp:
                 if resp.status_code != 200:
                     raise JwksError(f"key set at {url} answered HTTP {resp.status_code}")
-                body = _read_limited(resp, MAX_JWKS_BYTES)
+                body = read_capped(resp, JWKS_LIMIT)
                 ttl = self._ttl(resp.headers)
         except requests.RequestException as exc:
-            raise JwksError(f"key set at {url} could not be fetched: {type(exc).__name__}") from exc
+            raise JwksError(f"key set at {url} could not be fetched: {failure(exc)}") from exc
         try:
             doc = json.loads(body)
         except ValueError as exc:
@@ -153,16 +156,6 @@ class JwksCache:
         if age.isdigit():
             ttl -= float(age)
         return min(max(ttl, self._min_ttl), self._max_ttl)
-
-
-def _read_limited(resp: requests.Response, limit: int) -> bytes:
-    chunks, size = [], 0
-    for chunk in resp.iter_content(chunk_size=16384):
-        size += len(chunk)
-        if size > limit:
-            raise JwksError(f"key set at {resp.url} is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _usable_keys(jwks: Iterable[Any], url: str) -> dict[str, RSAKey]:

@@ -14,6 +14,9 @@
 Next links are opaque (Canvas: ``page=bookmark:…``, case-sensitive) and followed as given,
 with filters only on the first request. ``status`` defaults to ``Active`` when a platform
 leaves it out; ``roles`` are kept as sent (full URIs, or short names on old platforms).
+A page is read to at most :data:`~lmsbridge.core.http.JSON_LIMIT` bytes (Moodle sends the
+whole roster as one page unless ``limit`` is given); a larger, cut-short or non-JSON page
+raises a transient ServiceError rather than ending the roster early.
 """
 
 from __future__ import annotations

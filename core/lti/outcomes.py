@@ -16,8 +16,10 @@ network access off. Scores are 0.0-1.0, written without exponent (``0.85``).
     client.delete_result(service_url, sourcedid)
 
 HTTP trouble raises :class:`~lmsbridge.core.lti.service_errors.ServiceError` (``transient``
-for 429/5xx/network, e.g. to report ``Outcome.RETRY``); a POX answer the platform sent comes
-back as :class:`PoxResponse` whatever its ``imsx_codeMajor``. The shared secret never appears
+for 429/5xx/network, e.g. to report ``Outcome.RETRY``, and for an answer that cannot be read:
+larger than :data:`~lmsbridge.core.http.POX_LIMIT`, cut short, not XML, or an error declared
+JSON that does not parse); a POX answer the platform sent comes back as :class:`PoxResponse`
+whatever its ``imsx_codeMajor``. The shared secret never appears
 in a message or a repr.
 """
 
@@ -32,21 +34,28 @@ import requests
 from lxml import etree
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_TYPE_AUTH_HEADER, Client
 
-from lmsbridge.core.http import is_transient, platform_message, retry_after
+from lmsbridge.core.http import (
+    POX_LIMIT,
+    failure,
+    is_transient,
+    platform_message,
+    read_capped,
+    retry_after,
+    unreadable_json,
+)
 from lmsbridge.core.lti.service_errors import ServiceError
 from lmsbridge.core.model import Outcome
 from lmsbridge.core.secret import Secret
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NS", "OutcomesClient", "PoxResponse", "build_request", "format_score",
+__all__ = ["NS", "NotXml", "OutcomesClient", "PoxResponse", "build_request", "format_score",
            "parse_response"]
 
 NS = "http://www.imsglobal.org/services/ltiv1p1/xsd/imsoms_v1p0"
 _N = f"{{{NS}}}"
 CONTENT_TYPE = "application/xml"
 OPERATIONS = ("replaceResult", "readResult", "deleteResult")
-MAX_RESPONSE_BYTES = 256 * 1024
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                           huge_tree=False, remove_blank_text=True)
@@ -117,12 +126,16 @@ class PoxResponse:
         return Outcome.DELIVERED if self.ok else Outcome.REJECTED
 
 
+class NotXml(ValueError):
+    """The answer does not parse as XML: cut short or garbled, not a refusal."""
+
+
 def parse_response(body: bytes) -> PoxResponse:
-    """Parse a POX response; ValueError when it is not one."""
+    """Parse a POX response; ValueError when it is not one (NotXml when not even XML)."""
     try:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError:
-        raise ValueError("the answer is not XML") from None
+        raise NotXml("the answer is not XML") from None
     if root.tag != f"{_N}imsx_POXEnvelopeResponse":
         raise ValueError(f"the answer is not an imsx_POXEnvelopeResponse ({root.tag[:80]})")
     status = root.find(f".//{_N}imsx_statusInfo")
@@ -194,25 +207,25 @@ class OutcomesClient:
                                          headers={"Content-Type": CONTENT_TYPE})
         try:
             response = self.session.post(uri, data=body.encode("utf-8"), headers=headers,
-                                         timeout=self.timeout)
+                                         timeout=self.timeout, stream=True)
+            content = read_capped(response, POX_LIMIT)
         except requests.RequestException as exc:
-            raise ServiceError(f"{operation} at {service_url} failed: {type(exc).__name__}",
+            raise ServiceError(f"{operation} at {service_url} failed: {failure(exc)}",
                                transient=True, url=service_url) from None
         status = response.status_code
         if not 200 <= status < 300:
-            said = platform_message(response)
+            garbled = unreadable_json(response)
+            said = "a body that is not JSON (cut short or garbled)" if garbled \
+                else platform_message(response)
             raise ServiceError(f"{operation} at {service_url} answered HTTP {status}"
                                + (f": {said}" if said else ""), status=status,
-                               transient=is_transient(status),
+                               transient=garbled or is_transient(status),
                                retry_after=retry_after(response), url=service_url)
-        if len(response.content) > MAX_RESPONSE_BYTES:
-            raise ServiceError(f"{operation} at {service_url} answered more than "
-                               f"{MAX_RESPONSE_BYTES} bytes", status=status, url=service_url)
         try:
-            answer = parse_response(response.content)
+            answer = parse_response(content)
         except ValueError as exc:
             raise ServiceError(f"{operation} at {service_url}: {exc}", status=status,
-                               url=service_url) from None
+                               transient=isinstance(exc, NotXml), url=service_url) from None
         if answer.message_ref not in (None, "", message_id):
             log.warning("%s at %s answered message %s, not ours", operation, service_url,
                         answer.message_ref)

@@ -14,9 +14,14 @@ Parsing follows RFC 8288 section 3 leniently, as platforms write it::
   lowercases the whole header, which breaks opaque page tokens);
 - garbage between links is skipped up to the next top-level comma instead of failing.
 
-Example::
+Example (``fetch`` reads each page with a cap, see :func:`lmsbridge.core.http.read_capped`)::
 
-    for response in iter_pages(lambda url: session.get(url, timeout=30), first_url):
+    def fetch(url):
+        response = session.get(url, timeout=30, stream=True)
+        read_capped(response, JSON_LIMIT)
+        return response
+
+    for response in iter_pages(fetch, first_url):
         body = response.json()
 """
 
@@ -168,7 +173,8 @@ def iter_pages(
 ) -> Iterator[requests.Response]:
     """Yield the response for ``url``, then for each ``rel="next"`` link, to the last page.
 
-    ``fetch`` does the GET (auth, Accept, retries) and raises on an error status. Filters go
+    ``fetch`` does the GET (auth, Accept, retries, a bounded read of the body) and raises on
+    an error status. Filters go
     in the first URL only: next links are opaque and carry them. A next link that points at
     a page already read (a platform bug) or more than ``max_pages`` pages raise PagingError
     rather than looping forever.

@@ -12,7 +12,11 @@
   business, so the error is raised with ``retry_after`` set instead. POSTs are not retried
   here: the caller reports them (``Outcome.RETRY``) and the engine sends them again later;
 - raises :class:`~lmsbridge.core.lti.errors.ServiceError` for any other non-2xx answer, with
-  the platform's message (scrubbed of tokens), ``status``, ``transient`` and ``retry_after``.
+  the platform's message (scrubbed of tokens), ``status``, ``transient`` and ``retry_after``;
+- reads every answer whole but at most :data:`~lmsbridge.core.http.JSON_LIMIT` bytes: one
+  larger, cut short or reset mid-body is ``transient`` (status None), like an answer lost on
+  the way, and so is an error answer declared JSON whose body does not parse (a garbled 400
+  is no refusal we can act on).
 
 Example::
 
@@ -34,7 +38,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import attrs
 import requests
 
-from lmsbridge.core.http import is_transient, platform_message, retry_after
+from lmsbridge.core.http import (
+    JSON_LIMIT,
+    failure,
+    is_transient,
+    platform_message,
+    read_capped,
+    retry_after,
+    unreadable_json,
+)
 from lmsbridge.core.lti.paging import iter_pages
 from lmsbridge.core.lti.service_errors import ServiceError
 from lmsbridge.core.lti.token import TokenService
@@ -119,11 +131,12 @@ class ServiceClient:
             token = self.tokens.token(self.registration, scopes)
             try:
                 response = self.session.request(
-                    method, url, data=data, timeout=self.timeout,
+                    method, url, data=data, timeout=self.timeout, stream=True,
                     headers={**headers, "Authorization": token.authorization},
                 )
+                read_capped(response, JSON_LIMIT)
             except requests.RequestException as exc:
-                error = ServiceError(f"{method} {url} failed: {type(exc).__name__}",
+                error = ServiceError(f"{method} {url} failed: {failure(exc)}",
                                      transient=True, url=url)
                 delay = wait
             else:
@@ -178,8 +191,10 @@ class ServiceClient:
     def _error(self, method: str, url: str, response: requests.Response) -> ServiceError:
         status = response.status_code
         message = f"{method} {url} answered HTTP {status}"
-        said = platform_message(response)
+        garbled = unreadable_json(response)
+        said = "a body that is not JSON (cut short or garbled)" if garbled \
+            else platform_message(response)
         if said:
             message += f": {said}"
-        return ServiceError(message, status=status, transient=is_transient(status),
+        return ServiceError(message, status=status, transient=garbled or is_transient(status),
                             retry_after=retry_after(response), url=url)

@@ -9,8 +9,10 @@ from lmsbridge.core.model import Outcome
 class ServiceError(LmsbridgeError):
     """A call to a platform's LTI service (token, AGS, NRPS, Basic Outcomes) failed.
 
-    ``status`` is the HTTP status (None when no answer came: timeout, refused, reset),
-    ``transient`` whether trying again later may succeed (429, 5xx, 408, network trouble),
+    ``status`` is the HTTP status (None when no answer came whole: timeout, refused, reset,
+    cut short, too large), ``transient`` whether trying again later may succeed (429, 5xx,
+    408, network trouble, an answer that cannot be read — one that may hide a refusal we
+    would act on, such as "already holds a newer score"),
     ``retry_after`` the seconds the platform asked us to wait (``Retry-After``), ``error``
     the platform's machine-readable error code when it sent one (``invalid_grant``…).
     Messages name the URL and what went wrong, never a token, assertion, key or secret.

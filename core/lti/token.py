@@ -19,8 +19,9 @@ service, call :meth:`TokenService.invalidate` with the token that failed and ask
 
 Errors are :class:`~lmsbridge.core.lti.errors.TokenError` with the platform's OAuth error code
 (``invalid_grant``, ``invalid_client``, ``invalid_scope``…), a hint at the usual cause, and
-``transient`` set for 429/5xx/network trouble. Neither the assertion nor the access token
-ever appears in a message, a log line or a repr.
+``transient`` set for 429/5xx/network trouble and for an answer that cannot be read (larger
+than :data:`~lmsbridge.core.http.TOKEN_LIMIT`, cut short, or declared JSON and not parsing).
+Neither the assertion nor the access token ever appears in a message, a log line or a repr.
 
 Example::
 
@@ -41,7 +42,17 @@ from typing import Any
 import attrs
 import requests
 
-from lmsbridge.core.http import is_transient, platform_message, redact, retry_after
+from lmsbridge.core.http import (
+    TOKEN_LIMIT,
+    UnreadableAnswer,
+    failure,
+    is_transient,
+    platform_message,
+    read_capped,
+    redact,
+    retry_after,
+    unreadable_json,
+)
 from lmsbridge.core.lti.keys import ToolKeyring
 from lmsbridge.core.lti.service_errors import TokenError
 from lmsbridge.core.model import PlatformRegistration
@@ -193,19 +204,23 @@ class TokenService:
         started = self.clock()
         try:
             response = self.session.post(
-                url, data=form, timeout=self.timeout, headers={"Accept": "application/json"}
+                url, data=form, timeout=self.timeout, headers={"Accept": "application/json"},
+                stream=True,
             )
+            read_capped(response, TOKEN_LIMIT)
         except requests.RequestException as exc:
-            raise TokenError(
-                f"token endpoint {url} could not be reached: {type(exc).__name__}",
-                transient=True, url=url,
-            ) from None
+            what = "could not be read" if isinstance(exc, UnreadableAnswer) \
+                else "could not be reached"
+            raise TokenError(f"token endpoint {url} {what}: {failure(exc)}", transient=True,
+                             url=url) from None
         if response.status_code != 200:
             raise self._error(response, url)
         try:
             body: Any = response.json()
         except ValueError:
-            body = None
+            raise TokenError(f"token endpoint {url} answered 200 without an access_token: "
+                             "the body is not JSON (cut short or garbled)", status=200,
+                             transient=True, url=url) from None
         value = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
             raise TokenError(f"token endpoint {url} answered 200 without an access_token",
@@ -247,5 +262,8 @@ class TokenService:
         hint = _HINTS.get(code or "")
         if hint:
             message += f" ({hint})"
-        return TokenError(message, status=status, transient=is_transient(status),
+        garbled = unreadable_json(response)
+        if garbled:
+            message += " with a body that is not JSON (cut short or garbled)"
+        return TokenError(message, status=status, transient=garbled or is_transient(status),
                           retry_after=retry_after(response, self.clock), error=code, url=url)
