@@ -60,6 +60,8 @@ def test_every_hook_that_takes_an_owner_is_audited():
         if {"tenant", "provider"} & set(inspect.signature(getattr(hookspecs, h)).parameters)
     }
     assert owned == set(TENANT_HOOKS) | set(PROVIDER_HOOKS)
+    registry = Registry.load([])
+    assert {c.name for c in registry.pm.get_hookcallers(registry.audit)} == owned
 
 
 def test_docs_mention_no_hook_that_does_not_exist():

@@ -12,12 +12,14 @@ from sqlalchemy.exc import OperationalError
 
 from lmsbridge.core import __version__, config, logs
 from lmsbridge.core.cli.app import App
+from lmsbridge.core.cli.audit import instrument
 from lmsbridge.core.errors import LmsbridgeError
 
 
 class LazyGroup(click.Group):
     """Imports a subcommand's module only when that command runs (or ``--help`` lists it):
-    the nightly ``sync`` must not pay for importing the web tool, the mocks and the demo."""
+    the nightly ``sync`` must not pay for importing the web tool, the mocks and the demo.
+    State-changing commands get their audit row here (:mod:`.audit`)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *_lazy()})
@@ -25,7 +27,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.commands and name in _lazy():
             module, attr = _lazy()[name].split(":")
-            self.add_command(getattr(importlib.import_module(module), attr), name)
+            command = getattr(importlib.import_module(module), attr)
+            self.add_command(instrument(command, name), name)
         return super().get_command(ctx, name)
 
 
@@ -68,8 +71,9 @@ COMMANDS = [
     "lmsbridge.core.cli.conformance:conformance",
     # --- Oracle (issue 6) ---
     "lmsbridge.core.cli.oracle:oracle",
+    # --- audit trail ---
+    "lmsbridge.core.cli.audit:audit",
 ]
-
 
 
 def _lazy() -> dict[str, str]:

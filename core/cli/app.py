@@ -49,6 +49,8 @@ class App:
             state = "has no lmsbridge schema" if current is None else f"is at revision {current}"
             raise ConfigError(f"database {self.safe_url} {state}, this lmsbridge needs {head}: "
                               "run `lmsbridge db upgrade`")
+        if "registry" in self.__dict__:  # hook calls go to the audit trail
+            self.__dict__["registry"].audit.attach(store.record_audit)
         return store
 
     @cached_property
@@ -56,6 +58,8 @@ class App:
         registry = Registry.load()
         for problem in registry.problems:
             self.err.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+        if "store" in self.__dict__:  # hook calls go to the audit trail
+            registry.audit.attach(self.__dict__["store"].record_audit)
         return registry
 
     @property

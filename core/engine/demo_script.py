@@ -97,6 +97,7 @@ def run(folder: Path, registry: Registry, out: Narrator,
         out.say(f"tenant {demo_oracle.TENANT}: kind oracle, learners identified by email, "
                 f"JWT key trusted by the pod, program {PROGRAM} activated")
         runtime = Runtime(world.store)
+        registry.audit.attach(world.store.record_audit)
         read = catalog.sync(world.store, registry, runtime, clock, force=True)
         out.say(f"catalog sync --force: {read.programs} program, "
                 f"{len(read.added_courses)} courses ({', '.join(read.added_courses)})")

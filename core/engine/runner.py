@@ -68,6 +68,7 @@ class Engine:
                  now: Callable[[], datetime] = utcnow, sleep: Callable[[float], None] = time.sleep,
                  runs: Runs | None = None):
         self.store, self.registry = store, registry
+        registry.audit.attach(store.record_audit)  # one audit_log row per hook call
         self.runtime = runtime or Runtime(store)
         self.now, self.sleep = now, sleep
         self.runs = runs or Runs(store, now)

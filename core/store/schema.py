@@ -283,15 +283,23 @@ tool_keys = Table(
     Column("retire_after", UTCDateTime),
 )
 
+# One row per audited hook call or admin action (migration 0007 added actor, detail, the
+# index, and made adapter nullable). ``owner``: the tenant or provider name, or "tool" for
+# tool-wide actions. ``hook``: the hook name or the action ("tenant.add"). ``adapter``: the
+# adapter that ran the hook; None for admin actions. ``actor``: "engine", "cli:<os user>"
+# or "lti:<issuer>#<sub>". ``detail``: JSON of non-secret specifics. Never holds a secret.
 audit_log = Table(
     "audit_log", metadata, _id(),
     Column("at", UTCDateTime, nullable=False, default=now),
     Column("owner", String(63), nullable=False),
-    Column("adapter", String(63), nullable=False),
+    Column("adapter", String(63)),
     Column("hook", String(63), nullable=False),
     Column("duration_ms", Float, nullable=False),
     Column("outcome", String(16), nullable=False),
     Column("error", Text),
+    Column("actor", String(255)),
+    Column("detail", Text),
+    Index("ix_audit_log_owner_at", "owner", "at"),
 )
 
 # Tables added by later work go in their own section below, each with its own Alembic
@@ -384,3 +392,4 @@ course_progress = Table(
 )
 # When the learner started the work a delivery reports (Delivery.started_at); None for LMSs.
 deliveries.append_column(Column("started_at", UTCDateTime))
+
