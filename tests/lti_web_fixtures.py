@@ -3,6 +3,7 @@ id_tokens crafted with joserfc, a tenant with a registration and a small catalog
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -11,12 +12,24 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, jsonify
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from sqlalchemy import func, select
 
 from lmsbridge.conformance.mock import MockServer
 from lmsbridge.core.lti.claims import DL, LTI
 from lmsbridge.core.lti.jwks import public_jwks
 from lmsbridge.core.model import PlatformRegistration, Tenant
-from lmsbridge.core.store.schema import courses, items, programs
+from lmsbridge.core.store.schema import (
+    account_links,
+    contexts,
+    courses,
+    items,
+    launches,
+    learners,
+    licenses,
+    nonces,
+    programs,
+    published_links,
+)
 
 ISS = "https://lms.example.edu"
 CLIENT_ID = "tool-client-1"
@@ -130,3 +143,40 @@ def login(client, **params: str) -> tuple[Any, str, str]:
     return resp, q["state"][0], q["nonce"][0]
 
 
+
+
+def page_value(page: str, name: str) -> str:
+    """A value a page's script holds as ``name = "…"`` or ``name: "…"`` (tojson)."""
+    return re.search(rf'{name}\s*[:=]\s*"([^"]*)"', page).group(1)
+
+
+def storage_login(client, target: str = "_parent") -> tuple[str, str, str]:
+    """Run the OIDC login with lti_storage_target; returns (page, state, nonce)."""
+    resp = client.get("/lti/login", query_string={
+        "iss": ISS, "login_hint": "user-1", "target_link_uri": TOOL + "/lti/launch",
+        "client_id": CLIENT_ID, "lti_deployment_id": DEPLOYMENT, "lti_storage_target": target})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    page = resp.get_data(as_text=True)
+    next_url = page_value(page, "next").replace("\\u0026", "&")
+    query = parse_qs(urlsplit(next_url).query)
+    return page, query["state"][0], query["nonce"][0]
+
+
+class Clock:
+    """A settable clock for create_app(clock=...)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+WRITTEN = (learners, account_links, licenses, launches, contexts, nonces, published_links)
+
+
+def written(store) -> dict[str, int]:
+    """Rows in every table a launch or a picker submission writes."""
+    with store.engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                for t in WRITTEN}

@@ -3,7 +3,9 @@ crafted by joserfc and the platform's JWKS served over real HTTP."""
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -28,6 +30,7 @@ from lmsbridge.core.lti.jwks import JwksCache
 from lmsbridge.core.store.schema import (
     account_links,
     contexts,
+    grades,
     launches,
     learners,
     licenses,
@@ -170,8 +173,12 @@ def test_second_launch_reuses_link_and_license(client, store):
 
 
 def test_first_sso_links_an_existing_learner_by_email(client, store):
+    # A learner the provider reported in a program this tenant activated.
     with store.engine.begin() as conn:
         conn.execute(learners.insert().values(id="coursera-42", email="Ada@Example.edu"))
+        conn.execute(grades.insert().values(
+            learner_id="coursera-42", course_id="c1", item_id="q1", score=1.0, max_score=10.0,
+            revision=1, updated_at=datetime.now(UTC)))
     _, state, nonce = login(client)
     assert launch(client, sign(launch_claims(nonce)), state).status_code == 302
     with store.engine.connect() as conn:
@@ -405,3 +412,72 @@ def test_racing_launches_never_take_more_seats_than_the_program_has(store, jwks_
         t.join()
     assert sorted(map(str, results)) == ["True"] * 3 + ["full"] * 5
     assert counts(store)["licenses"] == 3
+
+
+# Hostile but signed id_tokens: a page naming the rule on every database, never a 500, and
+# nothing written (these were 500s, or for iat NaN a launch that skipped the age rule).
+
+def _hostile_launches():
+    from hostile_fixtures import nested
+
+    def raw(extra: bytes):
+        return lambda claims: json.dumps(claims).encode()[:-1] + b", " + extra + b"}"
+
+    def over(**kw):
+        return lambda claims: json.dumps({**claims, **kw}).encode()
+
+    def ctx(**kw):
+        return lambda c: json.dumps({**c, LTI + "context": {**c[LTI + "context"], **kw}}).encode()
+
+    def rl(**kw):
+        return lambda c: json.dumps({**c, LTI + "resource_link": {
+            **c[LTI + "resource_link"], **kw}}).encode()
+
+    return [
+        ("nested payload", lambda c: nested(30_000), 401, "token_malformed"),
+        ("nested claim", raw(b'"x": ' + nested(40)), 401, "token_malformed"),
+        ("exp NaN", over(exp=float("nan")), 401, "exp_malformed"),
+        ("exp 10**400", over(exp=10**400), 401, "exp_malformed"),
+        ("exp 1e400", raw(b'"exp": 1e400'), 401, "exp_malformed"),
+        ("iat NaN", over(iat=float("nan")), 401, "iat_malformed"),
+        ("sub 256", over(sub="s" * 256), 400, "sub_malformed"),
+        ("sub NUL", over(sub="user\x00-1"), 400, "sub_malformed"),
+        ("context id 256", ctx(id="c" * 256), 400, "context_id_malformed"),
+        ("context id NUL", ctx(id="ctx\x00"), 400, "context_id_malformed"),
+        ("resource link id 256", rl(id="r" * 256), 400, "resource_link_id_malformed"),
+        ("resource link id NUL", rl(id="rl\x00"), 400, "resource_link_id_malformed"),
+        ("name NUL", over(name="Ada\x00"), 400, "name_malformed"),
+        ("email NUL", over(email="ada\x00@example.edu"), 400, "email_malformed"),
+        ("context title NUL", ctx(title="Bio\x00"), 400, "context_title_malformed"),
+        ("custom NUL", over(**{LTI + "custom": {"provider_program_id": "prog\x00"}}), 400,
+         "custom_malformed"),
+        ("lone surrogate nonce", raw(b'"nonce": "\\ud800"'), 401, "token_malformed"),
+    ]
+
+
+@pytest.mark.parametrize(("payload", "status", "rule"), [c[1:] for c in _hostile_launches()],
+                         ids=[c[0] for c in _hostile_launches()])
+def test_hostile_signed_launches_are_refused_and_write_nothing(client, store, payload,
+                                                               status, rule):
+    from hostile_fixtures import compact, row_counts
+
+    _, state, nonce = login(client)
+    token = compact(json.dumps({"alg": "RS256", "kid": KID}).encode(),
+                    payload(launch_claims(nonce)))
+    before = row_counts(store.engine)
+    resp = launch(client, token, state)
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert f'<span id="rule">{rule}</span>' in resp.get_data(as_text=True)
+    assert row_counts(store.engine) == before
+
+
+def test_long_names_and_titles_are_cut_not_refused(client, store):
+    from lmsbridge.core.lti.claims import MAX_TEXT
+
+    _, state, nonce = login(client)
+    claims = launch_claims(nonce, name="N" * 5000,
+                           **{LTI + "context": {"id": "ctx-1", "title": "T" * 5000}})
+    assert launch(client, sign(claims), state).status_code == 302
+    with store.engine.connect() as conn:
+        assert conn.execute(select(learners.c.name)).scalar() == "N" * MAX_TEXT
+        assert conn.execute(select(contexts.c.title)).scalar() == "T" * MAX_TEXT

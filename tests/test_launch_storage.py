@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from lti_web_fixtures import (
-    CLIENT_ID,
-    DEPLOYMENT,
     ISS,
     TOOL,
     JwksServer,
     add_catalog,
     launch_claims,
+    page_value,
     setup_tenant,
     sign,
+    storage_login,
 )
 from sqlalchemy import func, select
 
@@ -49,29 +49,13 @@ def app(store, jwks_server):
     return create_app(store, jwks=JwksCache(), secret_key="k")
 
 
-def _js(page: str, name: str) -> str:
-    """A value the page's script holds as ``name = "…"`` or ``name: "…"`` (tojson)."""
-    return re.search(rf'{name}\s*[:=]\s*"([^"]*)"', page).group(1)
-
-
-def storage_login(client, target: str = "_parent") -> tuple[str, str, str]:
-    resp = client.get("/lti/login", query_string={
-        "iss": ISS, "login_hint": "user-1", "target_link_uri": TOOL + "/lti/launch",
-        "client_id": CLIENT_ID, "lti_deployment_id": DEPLOYMENT, "lti_storage_target": target})
-    assert resp.status_code == 200, resp.get_data(as_text=True)
-    page = resp.get_data(as_text=True)
-    next_url = _js(page, "next").replace("\\u0026", "&")
-    query = parse_qs(urlsplit(next_url).query)
-    return page, query["state"][0], query["nonce"][0]
-
-
 def test_login_puts_the_nonce_into_platform_storage_before_going_on(app):
     page, state, nonce = storage_login(app.test_client(), "lti_storage_frame")
     assert '"lti.put_data"' in page and "lti.put_data.response" in page
-    assert _js(page, "target") == "lti_storage_frame"
-    assert _js(page, "origin") == ISS  # the platform's origin, never "*"
+    assert page_value(page, "target") == "lti_storage_frame"
+    assert page_value(page, "origin") == ISS  # the platform's origin, never "*"
     assert f'"lmsbridge_state_{state}"' in page and f'"{nonce}"' in page
-    assert urlsplit(_js(page, "next")).path == "/auth"
+    assert urlsplit(page_value(page, "next")).path == "/auth"
 
 
 def test_cookieless_launch_asks_platform_storage_then_succeeds_with_its_answer(app, store):
@@ -82,16 +66,19 @@ def test_cookieless_launch_asks_platform_storage_then_succeeds_with_its_answer(a
     first = cookieless.post("/lti/launch", data={"id_token": token, "state": state,
                                                   "lti_storage_target": "_parent"})
     assert first.status_code == 200
+    assert first.headers["Referrer-Policy"] == "same-origin"  # keeps the relaunch's Origin
     page = first.get_data(as_text=True)
     assert '"lti.get_data"' in page and f'"lmsbridge_state_{state}"' in page
-    assert _js(page, "origin") == ISS
+    assert page_value(page, "origin") == ISS
     fields = {n: html.unescape(v) for n, v in
               re.findall(r'name="([^"]+)" value="([^"]*)"', page)}
     assert fields == {"id_token": token, "state": state, "lti_storage_nonce": ""}
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(launches)).scalar() == 0
     # The page fills lti_storage_nonce with the platform's answer and posts again.
-    again = cookieless.post("/lti/launch", data={**fields, "lti_storage_nonce": nonce})
+    # Posted by the tool's own page: the browser sends the tool's origin.
+    again = cookieless.post("/lti/launch", data={**fields, "lti_storage_nonce": nonce},
+                            headers={"Origin": TOOL})
     assert again.status_code == 302, again.get_data(as_text=True)
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(launches)).scalar() == 1
@@ -103,6 +90,6 @@ def test_cookieless_launch_asks_platform_storage_then_succeeds_with_its_answer(a
 ])
 def test_wrong_or_empty_storage_answer_is_refused(app, answer, status, rule):
     _, state, nonce = storage_login(app.test_client())
-    resp = app.test_client().post("/lti/launch", data={
+    resp = app.test_client().post("/lti/launch", headers={"Origin": TOOL}, data={
         "id_token": sign(launch_claims(nonce)), "state": state, "lti_storage_nonce": answer})
     assert resp.status_code == status and rule in resp.get_data(as_text=True)

@@ -338,3 +338,136 @@ def test_messages_carry_no_claim_secrets():
     with pytest.raises(LaunchError) as exc:
         validate(claims)
     assert "secret-token-abc" not in str(exc.value)
+
+
+# Hostile values: times that are no NumericDate, strings a store cannot keep or bound.
+
+NUL, SURROGATE = "a\x00b", "a\ud800b"
+
+
+def at(*path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(c: dict[str, Any]) -> None:
+        obj = c
+        for key in path[:-1]:
+            obj = obj[key]
+        obj[path[-1]] = value
+
+    return edit
+
+
+HOSTILE: list[tuple[str, Callable[[dict[str, Any]], None], str, int]] = [
+    # exp NaN and 10**400 were a 500 (float() overflow, NaN comparisons); iat NaN passed.
+    ("exp_nan", put("exp", float("nan")), "exp_malformed", 401),
+    ("exp_inf", put("exp", float("inf")), "exp_malformed", 401),
+    ("exp_huge_int", put("exp", 10**400), "exp_malformed", 401),
+    ("exp_past_year_9999", put("exp", 253_402_300_800), "exp_malformed", 401),
+    ("exp_negative", put("exp", -1), "exp_malformed", 401),
+    ("iat_nan", put("iat", float("nan")), "iat_malformed", 401),
+    ("iat_minus_inf", put("iat", float("-inf")), "iat_malformed", 401),
+    ("iat_huge_int", put("iat", 10**400), "iat_malformed", 401),
+    ("nbf_nan", put("nbf", float("nan")), "nbf_malformed", 401),
+    ("nbf_string", put("nbf", "0"), "nbf_malformed", 401),
+    ("nbf_huge_int", put("nbf", 10**400), "nbf_malformed", 401),
+    # ids: 255 characters at most (LTI), no NUL (PostgreSQL), no lone surrogate (UTF-8)
+    ("sub_256", put("sub", "s" * 256), "sub_malformed", 400),
+    ("sub_nul", put("sub", NUL), "sub_malformed", 400),
+    ("sub_surrogate", put("sub", SURROGATE), "sub_malformed", 400),
+    ("resource_link_id_256", at(LTI + "resource_link", "id", value="r" * 256),
+     "resource_link_id_malformed", 400),
+    ("resource_link_id_nul", at(LTI + "resource_link", "id", value=NUL),
+     "resource_link_id_malformed", 400),
+    ("context_id_256", at(LTI + "context", "id", value="c" * 256), "context_id_malformed", 400),
+    ("context_id_nul", at(LTI + "context", "id", value=NUL), "context_id_malformed", 400),
+    ("nonce_nul", put("nonce", NUL), "nonce_malformed", 401),
+    ("nonce_256", put("nonce", "n" * 256), "nonce_malformed", 401),
+    ("target_link_uri_nul", put(LTI + "target_link_uri", "https://t.example/\x00"),
+     "target_link_uri_malformed", 400),
+    ("target_link_uri_encoded_nul",
+     put(LTI + "target_link_uri", "https://t.example/lti/launch?provider_program_id=%00"),
+     "target_link_uri_malformed", 400),
+    ("target_link_uri_long", put(LTI + "target_link_uri", "https://t.example/" + "p" * 2048),
+     "target_link_uri_malformed", 400),
+    ("roles_nul", put(LTI + "roles", ["Learner", NUL]), "roles_malformed", 400),
+    ("role_too_long", put(LTI + "roles", ["r" * 1025]), "roles_malformed", 400),
+    ("too_many_roles", put(LTI + "roles", ["Learner"] * 257), "roles_malformed", 400),
+    ("custom_value_nul", put(LTI + "custom", {"item": NUL}), "custom_malformed", 400),
+    ("custom_value_long", put(LTI + "custom", {"item": "v" * 4097}), "custom_malformed", 400),
+    ("custom_name_nul", put(LTI + "custom", {NUL: "1"}), "custom_malformed", 400),
+    ("custom_name_long", put(LTI + "custom", {"k" * 256: "1"}), "custom_malformed", 400),
+    ("email_nul", put("email", "ada\x00@example.edu"), "email_malformed", 400),
+    ("email_surrogate", put("email", SURROGATE + "@example.edu"), "email_malformed", 400),
+    ("email_too_long", put("email", "a" * 310 + "@example.edu"), "email_malformed", 400),
+    ("name_nul", put("name", NUL), "name_malformed", 400),
+    ("given_name_surrogate", put("given_name", SURROGATE), "given_name_malformed", 400),
+    ("family_name_nul", put("family_name", NUL), "family_name_malformed", 400),
+    ("resource_link_title_nul", at(LTI + "resource_link", "title", value=NUL),
+     "resource_link_title_malformed", 400),
+    ("context_title_nul", at(LTI + "context", "title", value=NUL),
+     "context_title_malformed", 400),
+    ("context_label_surrogate", at(LTI + "context", "label", value=SURROGATE),
+     "context_label_malformed", 400),
+    ("ags_lineitems_nul", at(AGS_CLAIM, "lineitems", value="https://x/\x00"),
+     "ags_malformed", 400),
+    ("ags_lineitem_long", at(AGS_CLAIM, "lineitem", value="https://x/" + "l" * 2048),
+     "ags_malformed", 400),
+    ("ags_scope_nul", at(AGS_CLAIM, "scope", value=[NUL]), "ags_malformed", 400),
+    ("nrps_url_nul", at(NRPS_CLAIM, "context_memberships_url", value="https://x/\x00"),
+     "nrps_malformed", 400),
+    ("nrps_version_nul", at(NRPS_CLAIM, "service_versions", value=[NUL]),
+     "nrps_malformed", 400),
+]
+
+
+@pytest.mark.parametrize(("edit", "rule", "status"), [b[1:] for b in HOSTILE],
+                         ids=[b[0] for b in HOSTILE])
+def test_hostile_values_are_refused_naming_the_claim(edit, rule, status):
+    claims = resource_link_claims()
+    edit(claims)
+    with pytest.raises(LaunchError) as exc:
+        validate(claims)
+    assert (exc.value.rule, exc.value.status) == (rule, status)
+    assert "\x00" not in str(exc.value)
+
+
+HOSTILE_DL: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    ("return_url_javascript", dl_setting("deep_link_return_url", "javascript:alert(1)"),
+     "deep_link_return_url_malformed"),
+    ("return_url_nul", dl_setting("deep_link_return_url", "https://x/\x00"),
+     "deep_link_return_url_malformed"),
+    ("return_url_long", dl_setting("deep_link_return_url", "https://x/" + "r" * 2048),
+     "deep_link_return_url_malformed"),
+    ("accept_types_nul", dl_setting("accept_types", [NUL]), "deep_linking_settings_malformed"),
+    ("targets_long", dl_setting("accept_presentation_document_targets", ["t" * 256]),
+     "deep_linking_settings_malformed"),
+    ("title_nul", dl_setting("title", NUL), "deep_linking_title_malformed"),
+    ("text_surrogate", dl_setting("text", SURROGATE), "deep_linking_text_malformed"),
+]
+
+
+@pytest.mark.parametrize(("edit", "rule"), [b[1:] for b in HOSTILE_DL],
+                         ids=[b[0] for b in HOSTILE_DL])
+def test_hostile_deep_linking_settings_are_refused(edit, rule):
+    claims = deep_linking_claims()
+    edit(claims)
+    with pytest.raises(LaunchError) as exc:
+        validate(claims)
+    assert (exc.value.rule, exc.value.status) == (rule, 400)
+
+
+def test_limits_themselves_are_accepted_and_long_display_text_is_cut():
+    from lmsbridge.core.lti.claims import MAX_NUMERIC_DATE, MAX_TEXT
+
+    claims = resource_link_claims()
+    claims.update(sub="s" * 255, nonce="n" * 255, exp=MAX_NUMERIC_DATE, nbf=0,
+                  iat=int(NOW) - 0.5, name="N" * 10_000, email="a" * 308 + "@example.edu")
+    claims[LTI + "resource_link"] = {"id": "r" * 255, "title": "T" * 10_000}
+    claims[LTI + "context"] = {"id": "c" * 255, "title": "é" * 600, "label": "L" * 501}
+    claims[LTI + "roles"] = ["r" * 1024] * 256
+    claims[LTI + "custom"] = {"k" * 255: "v" * 4096, "n": 5, "nested": {"x": NUL}}
+    lc = validate(claims)
+    assert (lc.sub, lc.nonce) == ("s" * 255, "n" * 255)
+    assert (lc.resource_link_id, lc.context_id) == ("r" * 255, "c" * 255)
+    assert lc.name == "N" * MAX_TEXT and lc.resource_link_title == "T" * MAX_TEXT
+    assert lc.context_title == "é" * MAX_TEXT and lc.context_label == "L" * MAX_TEXT
+    assert len(lc.email) == 320 and len(lc.roles) == 256
+    assert lc.valid_until == min(MAX_NUMERIC_DATE, claims["iat"] + 300) + 60

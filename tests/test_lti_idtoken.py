@@ -344,3 +344,55 @@ def test_unencoded_payload_option_refused(platform_key, cache, jwks_url):
     assert rejected(crit, cache, jwks_url).rule == "header_unsupported"
     encoded = rs_token(platform_key, {"alg": "RS256", "kid": "p1", "b64": True})
     assert decode_id_token(encoded, jwks=cache, jwks_url=jwks_url) == CLAIMS
+
+
+# Hostile JSON: refused as token_malformed, never a RecursionError or a NaN in the claims.
+
+
+def raw_token(key: rsa.RSAPrivateKey, payload: bytes, header: bytes | None = None) -> str:
+    """A token of exactly these payload (and header) bytes, validly signed."""
+    head = b'{"alg":"RS256","kid":"p1"}' if header is None else header
+    signing_input = f"{b64(head)}.{b64(payload)}"
+    sig = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{b64(sig)}"
+
+
+def _claims_with(extra: bytes) -> bytes:
+    return json.dumps(CLAIMS).encode()[:-1] + b", " + extra + b"}"
+
+
+@pytest.mark.parametrize("payload", [
+    b"[" * 30000 + b"]" * 30000,                           # was a RecursionError: a 500
+    _claims_with(b'"x": ' + b"[" * 33 + b"]" * 33),        # one level past the limit
+    _claims_with(b'"x": ' + b'{"a":' * 32 + b"1" + b"}" * 32),
+    _claims_with(b'"exp": NaN'), _claims_with(b'"iat": Infinity'),
+    _claims_with(b'"exp": -Infinity'),
+    _claims_with(b'"name": "\\ud800"'), _claims_with(b'"\\udc00": 1'),  # lone surrogates
+    _claims_with(b'"name": "a\\udbff\\u0041"'),
+    json.dumps(CLAIMS).encode() + b'"x": "' + b'\\"' * 5000 + b"[" * 40,  # unterminated
+], ids=["deep", "depth-33", "objects-33", "nan", "infinity", "-infinity", "surrogate",
+        "surrogate-key", "high-then-ascii", "unterminated"])
+def test_hostile_payload_json_is_malformed(platform_key, cache, jwks_url, payload):
+    err = rejected(raw_token(platform_key, payload), cache, jwks_url)
+    assert (err.rule, err.status) == ("token_malformed", 401)
+
+
+def test_hostile_header_json_is_malformed(platform_key, cache, jwks_url, server):
+    deep = b'{"alg":"RS256","kid":"p1","x":' + b"[" * 900 + b"]" * 900 + b"}"
+    for header in (deep, b'{"alg":"RS256","kid":"p1","x":NaN}',
+                   b'{"alg":"RS256","kid":"\\ud800"}'):
+        err = rejected(raw_token(platform_key, json.dumps(CLAIMS).encode(), header), cache,
+                       jwks_url)
+        assert err.rule == "token_malformed"
+    assert server.hits["/platform/jwks"] == 0
+
+
+def test_json_within_the_limits_is_accepted(platform_key, cache, jwks_url):
+    for key, raw, value in [
+        ("x", b"[" * 31 + b"]" * 31, json.loads(b"[" * 31 + b"]" * 31)),  # 32 with the root
+        ("t", b'"' + b"[{" * 100 + b'"', "[{" * 100),  # brackets in a string do not nest
+        ("e", b'"\\ud83d\\ude00 \\\\ud800"', "\U0001F600 \\ud800"),  # a pair; a literal
+        ("big", b"1e400", float("inf")),  # JSON allows it; the claim rules refuse it
+    ]:
+        token = raw_token(platform_key, _claims_with(b'"' + key.encode() + b'": ' + raw))
+        assert decode_id_token(token, jwks=cache, jwks_url=jwks_url)[key] == value

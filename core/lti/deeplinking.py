@@ -4,12 +4,17 @@ A validated LtiDeepLinkingRequest becomes a ``PickerSession`` the picker pages c
 signed, time-limited token (no cookie: pickers live in iframes where cookies are blocked).
 The selection goes back as a JWT signed with the tool key: iss = our client_id, aud = the
 platform issuer, a fresh nonce, the request's deployment_id, ``data`` echoed iff it came.
+A session sends one response: its id is used up (nonces table, "dl-session:" + id, kept until
+the token expires) in the transaction that records its links, so a replayed or doubled
+submission is refused and writes nothing.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from attrs import asdict, frozen
@@ -20,6 +25,8 @@ from lmsbridge.core.lti.claims import DL, LTI, LTI_VERSION
 from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.lti.keys import ToolKeyring
 from lmsbridge.core.lti.launch import ValidatedLaunch
+from lmsbridge.core.lti.nonces import use_once
+from lmsbridge.core.lti.oidc import LoginBinding
 from lmsbridge.core.lti.routing import COURSE, ITEM, LINK_REF, PENDING, PROGRAM
 from lmsbridge.core.store.schema import published_links
 
@@ -28,6 +35,7 @@ LINK_TYPE = "ltiResourceLink"
 SESSION_MAX_AGE = 3600  # an instructor may take a while to choose
 RESPONSE_LIFETIME = 600
 _SALT = "lmsbridge.picker"
+SESSION_PREFIX = "dl-session:"  # + PickerSession.id, in the shared nonces table
 
 
 @frozen
@@ -43,6 +51,9 @@ class PickerSession:
     accept_types: tuple[str, ...]
     accept_multiple: bool
     accept_lineitem: bool
+    id: str  # random; used up by the one submission that sends the response
+    # When the token stops being accepted: set by SessionCodec.loads, never in the token.
+    expires_at: float = 0.0
 
 
 @frozen
@@ -68,28 +79,43 @@ def session_from_launch(launch: ValidatedLaunch) -> PickerSession:
         accept_types=dl.accept_types,
         # Only an explicit true allows several items; absent, send one.
         accept_multiple=dl.accept_multiple is True,
-        accept_lineitem=dl.accept_lineitem is not False)
+        accept_lineitem=dl.accept_lineitem is not False,
+        id=secrets.token_urlsafe(16))
 
 
 class SessionCodec:
+    """The tool's tokens signed with its web secret: picker sessions, and (``login_binding``)
+    the OIDC login's state and nonce."""
+
     def __init__(self, secret_key: str):
+        self._secret = secret_key
         self._s = URLSafeTimedSerializer(secret_key, salt=_SALT)
 
+    def login_binding(self, clock: Callable[[], float] = time.time) -> LoginBinding:
+        return LoginBinding(self._secret, clock)
+
     def dumps(self, session: PickerSession) -> str:
-        values = asdict(session)
+        values = asdict(session, filter=lambda a, _: a.name != "expires_at")
         values["accept_types"] = list(session.accept_types)
         return self._s.dumps(values)
 
     def loads(self, token: str | None) -> PickerSession:
         if not token:
             raise LaunchError("picker_session_missing", "the picker lost its session", 400)
+        invalid = LaunchError("picker_session_invalid", "the picker session is invalid or "
+                              "expired; open the content picker again from the LMS", 401)
         try:
-            values = self._s.loads(token, max_age=SESSION_MAX_AGE)
+            values, signed_at = self._s.loads(token, max_age=SESSION_MAX_AGE,
+                                              return_timestamp=True)
         except BadSignature:
-            raise LaunchError("picker_session_invalid", "the picker session is invalid or "
-                              "expired; open the content picker again from the LMS", 401) from None
+            raise invalid from None
         values["accept_types"] = tuple(values["accept_types"])
-        return PickerSession(**values)
+        # itsdangerous accepts it while int(now) - signed <= max age: until signed + max + 1.
+        values["expires_at"] = signed_at.timestamp() + SESSION_MAX_AGE + 1
+        try:
+            return PickerSession(**values)
+        except TypeError:  # signed before sessions had an id: it could not be used up
+            raise invalid from None
 
 
 def content_items(session: PickerSession, picks: Sequence[Pick], launch_url: str,
@@ -132,6 +158,19 @@ def response_jwt(keyring: ToolKeyring, session: PickerSession, items: list[dict[
     if message:
         claims[DL + "msg"] = message
     return keyring.sign(claims)
+
+
+def use_session(conn: Connection, session: PickerSession) -> None:
+    """Use up ``session`` in ``conn``'s transaction: call first, before the links are written,
+    so they commit or roll back together. Raises LaunchError (the transaction must then be
+    rolled back) if it was already used, or a concurrent submission is using it and commits."""
+    if not session.expires_at:
+        raise ValueError("only a session read back by SessionCodec.loads can be used up")
+    keep_until = datetime.fromtimestamp(session.expires_at, UTC)
+    if not use_once(conn, SESSION_PREFIX + session.id, keep_until=keep_until):
+        raise LaunchError("picker_session_used", "this content picker session already sent "
+                          "its links to the LMS; open the picker again from the LMS to add "
+                          "more", 400)
 
 
 def record_published(conn: Connection, tenant_id: int, session: PickerSession,

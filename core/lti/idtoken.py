@@ -24,6 +24,14 @@ verify; ``b64: false`` (RFC 7797) refused (``header_unsupported`` when ``crit`` 
 One deliberate tightening: header and payload JSON must be UTF-8 (RFC 7515 5.2); joserfc's
 ``json.loads`` of bytes also sniffed UTF-16/32.
 
+Hostile JSON is refused as ``token_malformed``, header and payload alike: nesting deeper
+than ``MAX_JSON_DEPTH`` (found before parsing: the C parser recurses, so deep nesting was a
+RecursionError), lone UTF-16 surrogate escapes (``"\\ud800"``: no UTF-8 text has them, RFC
+7493 2.1, and encoding such a string later raises), and the ``NaN``/``Infinity`` literals
+(no JSON, RFC 8259 6). The common token costs two ``bytes.count`` calls and a substring test;
+only a token with more than ``MAX_JSON_DEPTH`` brackets, or with a ``\\uD8..``-``\\uDF..``
+escape, is examined further.
+
 Rules (research/lti.md checklist item 2-3): ``alg`` must be RS256 whatever the key or the
 registration says; ``kid`` is required; ``jku``, ``x5u``, ``jwk`` and ``x5c`` headers are
 never used to find a key (the key comes only from the registration's JWKS URL); ``crit`` is
@@ -34,6 +42,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import re
 from typing import Any
 
 from attrs import frozen
@@ -49,6 +58,8 @@ MAX_TOKEN_BYTES = 64 * 1024
 # joserfc's 512-byte default could refuse a platform that adds header fields; still bounded.
 MAX_HEADER_BYTES = 2048
 MAX_SIGNATURE_BYTES = 1024  # base64url of a 4096-bit signature is 683
+# An LTI payload nests 4 deep (claim object, AGS scope list ...); vendor claims a few more.
+MAX_JSON_DEPTH = 32
 
 _PADDING, _HASH = PKCS1v15(), SHA256()  # stateless; built once
 # base64url to base64 in the one pass a2b_base64 needs anyway: "-_" become "+/", and "+/="
@@ -58,6 +69,62 @@ _STD_ALPHABET = bytes.maketrans(b"-_+/=", b"+/!!!")
 # Last character allowed when the length is 2 or 3 mod 4: its unused low bits must be zero,
 # otherwise several encodings decode to the same bytes (RFC 4648 3.5, RFC 7515 2).
 _CANONICAL_LAST = {2: frozenset(b"AQgw"), 3: frozenset(b"AEIMQUYcgkosw048")}
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# json.loads with NaN, Infinity and -Infinity refused; one decoder, built once.
+_decode = json.JSONDecoder(parse_constant=_no_constant).decode
+# A JSON string, or an unterminated one running to the end (possessive: no backtracking, so
+# a text of many unterminated quotes is still one linear pass).
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*+(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _nesting_ok(text: bytes) -> bool:
+    """False when JSON ``text`` nests deeper than MAX_JSON_DEPTH (or its brackets outside
+    strings do not pair up, which no JSON does)."""
+    if text.count(b"[") + text.count(b"{") <= MAX_JSON_DEPTH:
+        return True  # fewer brackets than the limit: no need to know where they are
+    brackets = _STRING.sub(b"", text).translate(None, _NOT_BRACKETS)
+    for _ in range(MAX_JSON_DEPTH):  # each round removes the innermost pairs: one level
+        brackets, removed = _EMPTY_PAIR.subn(b"", brackets)
+        if not brackets:
+            return True
+        if not removed:
+            return False
+    return False
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        if value.isascii():
+            return False
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+def parse_json(text: bytes) -> Any:
+    """Strict UTF-8 JSON with the limits above; ValueError otherwise."""
+    if not _nesting_ok(text):
+        raise ValueError("JSON nested too deep")
+    value = _decode(text.decode())  # UTF-8 only (RFC 7515 5.2): no encoding sniffing
+    # Paired surrogate escapes (an emoji) are fine: the decoder joins them.
+    if b"\\u" in text and _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise ValueError("JSON string with a lone surrogate")
+    return value
 
 
 def _str(v: Any) -> bool:
@@ -79,7 +146,8 @@ _HEADER_TYPES = {"jku": _url, "jwk": lambda v: isinstance(v, dict), "x5u": _url,
 
 @frozen
 class CompactJws:
-    """A compact JWS split and decoded, NOT verified: ``header`` is a dict with ``alg``."""
+    """A compact JWS split and decoded, NOT verified: ``header`` is a dict with ``alg``;
+    ``payload`` passed the nesting and surrogate checks (``parse_compact`` is its one maker)."""
 
     header: dict[str, Any]
     payload: bytes
@@ -116,9 +184,13 @@ def parse_compact(token: str | bytes) -> CompactJws:
     if len(head) > MAX_HEADER_BYTES or len(sig) > MAX_SIGNATURE_BYTES:
         raise _malformed()
     try:
-        # UTF-8 only (RFC 7515 5.2); decoding first spares json its encoding sniffing.
-        header = json.loads(b64url_decode(head).decode())
+        header = parse_json(b64url_decode(head))
         payload = b64url_decode(body)
+        # Checked here, not only where the payload is parsed, so no CompactJws carries a
+        # payload any parser of it could choke on.
+        if not _nesting_ok(payload) or (b"\\u" in payload and _SURROGATE_ESCAPE.search(payload)
+                                        and _has_lone_surrogate(parse_json(payload))):
+            raise ValueError("hostile payload")
     except ValueError:  # binascii.Error, JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise _malformed() from None
     if not isinstance(header, dict) or "alg" not in header:
@@ -134,7 +206,7 @@ def payload_claims(jws: CompactJws) -> dict[str, Any]:
     """The payload as a JSON object (token_malformed otherwise); verified or not is up to
     the caller."""
     try:
-        claims = json.loads(jws.payload.decode())
+        claims = _decode(jws.payload.decode())  # nesting and surrogates: parse_compact's
     except ValueError:
         claims = None
     if not isinstance(claims, dict):

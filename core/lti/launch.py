@@ -23,6 +23,7 @@ from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.lti.idtoken import CompactJws, parse_compact, verify_signature
 from lmsbridge.core.lti.jwks import JwksCache
 from lmsbridge.core.lti.nonces import consume_nonce
+from lmsbridge.core.lti.oidc import LoginBinding
 from lmsbridge.core.lti.registrations import find_registration
 from lmsbridge.core.lti.tool_urls import ToolUrls
 from lmsbridge.core.model import PlatformRegistration
@@ -60,8 +61,10 @@ class LaunchValidator:
         self._ours: dict[tuple[ToolUrls, str], bool] = {}
 
     def validate(self, *, id_token: str | None, state: str | None, browser_nonce: str | None,
-                 urls: ToolUrls) -> ValidatedLaunch:
-        """``browser_nonce`` is what this browser kept for ``state`` at login, if anything."""
+                 urls: ToolUrls, login: LoginBinding | None = None) -> ValidatedLaunch:
+        """``browser_nonce`` is what this browser kept for ``state`` at login, if anything.
+        ``login``: the binding that issued the pair; the web views always pass it (None only
+        where the caller made up state and nonce itself: benchmarks, unit tests)."""
         if not id_token:
             raise LaunchError("id_token_missing", "the launch request has no id_token", 400)
         if not state:
@@ -69,6 +72,8 @@ class LaunchValidator:
         if not browser_nonce:
             raise _unauthorized("state_unknown", "this browser did not start a login with this "
                                 "state (expired, already used, or cookies blocked)")
+        if login is not None:  # the state is ours, current, and this nonce is the one issued
+            login.check(state, browser_nonce, leeway=self.leeway)
 
         # Parsed once: the unverified claims pick the registration, the signature check then
         # vouches for these very bytes, and the claim rules read the same dict.

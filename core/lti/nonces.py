@@ -21,6 +21,10 @@ so the stored format is the one SQLAlchemy writes. Which DBAPI connection:
   (``Store.dispose()``) closes it, as does the engine's garbage collection.
 - Anything else (PostgreSQL, in-memory SQLite whose pool is one connection per thread): the
   pooled connection (``engine.raw_connection()``), checked out per launch.
+
+``use_once`` is the same single use inside a caller's transaction (other prefixes: a
+deep-linking session), for uses that must commit or roll back with the caller's writes.
+Its rows are swept with the launch nonces.
 """
 
 from __future__ import annotations
@@ -31,8 +35,8 @@ import weakref
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, delete, event
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import QueuePool
 
 from lmsbridge.core.store.schema import nonces
@@ -177,3 +181,18 @@ def _wrapped(engine: Engine, ins: _Insert, exc: Exception) -> DBAPIError:
     # Raised as SQLAlchemy would (callers catch sqlalchemy.exc.*), the nonce left out.
     return DBAPIError.instance(ins.sql, None, exc, engine.dialect.loaded_dbapi.Error,
                                hide_parameters=True, dialect=engine.dialect)
+
+
+def use_once(conn: Connection, key: str, *, keep_until: datetime) -> bool:
+    """Record ``key`` (with the caller's own prefix, never PREFIX) as used, inside ``conn``'s
+    transaction. True the first time; False if a committed transaction used it, or a
+    concurrent one that then commits (the INSERT waits for it on the primary key). After
+    False the caller must roll back: PostgreSQL has aborted the transaction. Like
+    consume_nonce, only for keys nobody can make up (from a value the tool signed)."""
+    if key.startswith(PREFIX):
+        raise ValueError(f"{PREFIX!r} is the launch nonces' prefix")
+    try:
+        conn.execute(nonces.insert().values(value=key, expires_at=keep_until))
+    except IntegrityError:
+        return False
+    return True

@@ -11,16 +11,17 @@ from lmsbridge.core.lti.deeplinking import session_from_launch
 from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.lti.launch import _unverified_routing
 from lmsbridge.core.lti.licenses import NoSeatLeft
-from lmsbridge.core.lti.oidc import begin_login, parse_login
+from lmsbridge.core.lti.oidc import LOGIN_TTL, begin_login, parse_login
 from lmsbridge.core.lti.registrations import find_registration
 from lmsbridge.core.lti.sso import complete_sso, program_courses
+from lmsbridge.core.lti.tool_urls import ToolUrls
 from lmsbridge.core.web.context import tool
 from lmsbridge.core.web.pages import log, refusal
 
 bp = Blueprint("lti", __name__)
 
 STATE_COOKIE = "lmsbridge_lti_"  # + state: one cookie per login, so parallel frames coexist
-STATE_TTL = 600
+STATE_TTL = LOGIN_TTL
 STORAGE_KEY = "lmsbridge_state_"  # + state, in the platform's postMessage storage
 
 
@@ -33,12 +34,32 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _origin_key(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"https": 443, "http": 80}.get(
+        scheme)
+
+
+def _posted_by_our_page(urls: ToolUrls) -> bool:
+    """Whether the request's Origin header is the tool's own origin (scheme, host, port).
+    Browsers send Origin with every form POST; "null" or none is not ours."""
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return False
+    try:
+        return _origin_key(origin) == _origin_key(urls.launch)
+    except ValueError:  # a bad port
+        return False
+
+
 @bp.route("/lti/login", methods=["GET", "POST"])
 def login() -> Response:
     ctx = tool()
     urls = ctx.urls()
     try:
-        redirect_to = begin_login(parse_login(_params()), ctx.store.platforms, urls)
+        redirect_to = begin_login(parse_login(_params()), ctx.store.platforms, urls,
+                                  ctx.codec.login_binding(ctx.clock))
     except LaunchError as exc:
         return refusal(exc, "login")
     if redirect_to.storage_target is not None:
@@ -71,9 +92,17 @@ def launch() -> Response:
                 return _fetch_from_platform_storage(id_token, state, target)
             except LaunchError as exc:
                 return refusal(exc)
+        if browser_nonce is not None and not _posted_by_our_page(urls):
+            # Only our launch_storage page, same-origin, posts a nonce read from the platform's
+            # storage in this browser. A form on another site could post a genuine pair our
+            # login issued to the attacker's browser; the browser names that site as Origin.
+            return refusal(LaunchError(
+                "storage_cross_site", "the platform-storage launch was not posted by this "
+                f"tool's page (Origin {request.headers.get('Origin')!r:.80})", 401))
     try:
         validated = ctx.validator.validate(id_token=id_token, state=state,
-                                           browser_nonce=browser_nonce, urls=urls)
+                                           browser_nonce=browser_nonce, urls=urls,
+                                           login=ctx.codec.login_binding(ctx.clock))
     except LaunchError as exc:
         return refusal(exc)
     claims = validated.claims
@@ -115,6 +144,9 @@ def _fetch_from_platform_storage(id_token: str, state: str, target: str) -> Resp
                            key=STORAGE_KEY + state)
     resp = Response(body)
     resp.headers["Cache-Control"] = "no-store"
+    # Its form's POST must carry our Origin (launch() checks it); under a no-referrer policy
+    # a browser sends Origin "null", so the page names its own policy.
+    resp.headers["Referrer-Policy"] = "same-origin"
     return resp
 
 

@@ -12,6 +12,7 @@ from lmsbridge.core.lti.deeplinking import (
     new_refs,
     record_published,
     response_jwt,
+    use_session,
 )
 from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.store.schema import courses, items, programs, tenants
@@ -100,6 +101,9 @@ def submit() -> Response:
         content = content_items(session, picks, urls.launch, refs)
         jwt = response_jwt(ctx.keyring, session, content, ctx.clock())
         with ctx.store.engine.begin() as conn:
+            # First statement: on SQLite it takes the write lock before anything is read, so
+            # a concurrent submission waits here, then finds the session used.
+            use_session(conn, session)
             tid = conn.execute(select(tenants.c.id).where(
                 tenants.c.name == session.tenant)).scalar_one()
             record_published(conn, tid, session, picks, refs, option)
