@@ -67,6 +67,11 @@ class Tenant:
     base_url: str | None = field(default=None, validator=v.optional(v.url))
     # Adapter-specific settings (JSON-able); each adapter validates its own keys.
     options: dict[str, Any] = field(factory=dict, validator=v.json_object, hash=False)
+    # The provider organisation whose programs the tenant may activate (None: not chosen yet).
+    provider: str | None = field(default=None, validator=v.optional(v.slug))
+    # First SSO links an LMS account to a learner of this tenant by email only when the LMS
+    # manages its users' emails (institution accounts). False: link by (issuer, sub) alone.
+    trust_lms_email: bool = field(default=True, validator=v.boolean)
 
 
 @frozen

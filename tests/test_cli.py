@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from lmsbridge.adapters.coursera.mock import MockCoursera
 from lmsbridge.core.cli import main
 
 PLATFORM = ["platform", "add", "--tenant", "uni-a", "--issuer", "https://canvas.instructure.com",
@@ -40,11 +41,25 @@ def test_missing_sqlite_file_is_not_created(tmp_path, capsys):
     assert not (tmp_path / "new.db").exists()
 
 
-def test_tenant_platform_program_flow(run):
+@pytest.fixture
+def provider():
+    with MockCoursera(org_id="org-1", client_id="cid", client_secret="s3cret") as mock:
+        for pid in ("prog-1", "prog-2"):
+            mock.add_program(pid, f"Program {pid}", seats=3)
+        yield mock
+
+
+def add_provider(run, mock, name="main"):
+    assert run("provider", "add", name, "--base-url", mock.url, "--org-id", "org-1",
+               "--client-id", "cid", stdin="s3cret")[0] == 0
+
+
+def test_tenant_platform_program_flow(run, provider):
     assert run("db", "upgrade")[0] == 0
     assert "already at revision" in run("db", "upgrade")[1]
+    add_provider(run, provider)
     code, out, _ = run("tenant", "add", "uni-a", "--kind", "canvas", "--grade-sync", "course")
-    assert code == 0 and "added tenant uni-a" in out
+    assert code == 0 and "added tenant uni-a" in out and "provider main" in out
     assert run(*PLATFORM)[0] == 0
     assert run("program", "activate", "--tenant", "uni-a", "prog-1", "prog-2")[0] == 0
     assert run("tenant", "set-secret", "uni-a", "api_token", stdin="tok-secret\n")[0] == 0
@@ -52,7 +67,7 @@ def test_tenant_platform_program_flow(run):
     (tenant,) = json.loads(run("tenant", "list", "--json")[1])
     assert tenant == {"name": "uni-a", "kind": "canvas", "grade_sync": "course",
                       "grade_sync_without_sso": False, "incremental": True, "base_url": None,
-                      "options": {}}
+                      "options": {}, "provider": "main", "trust_lms_email": True}
     shown = json.loads(run("tenant", "show", "uni-a", "--json")[1])
     assert shown["platforms"][0]["deployment_ids"] == ["d1", "d2"]
     assert [p["program_id"] for p in shown["programs"]] == ["prog-1", "prog-2"]
@@ -61,6 +76,46 @@ def test_tenant_platform_program_flow(run):
     assert "tok-secret" not in out + err and "api_token" in out
     assert json.loads(run("platform", "list", "--json")[1])[0]["tenant"] == "uni-a"
     assert "prog-2" in run("program", "list", "--tenant", "uni-a")[1]
+    (seats, _) = json.loads(run("program", "list", "--tenant", "uni-a", "--json")[1])
+    assert (seats["seats"], seats["seats_used"], seats["seats_free"]) == (3, 0, 3)
+
+
+def test_program_activate_takes_only_the_providers_programs(run, provider):
+    run("db", "upgrade")
+    add_provider(run, provider)
+    run("tenant", "add", "uni-a", "--kind", "canvas")
+    code, _, err = run("program", "activate", "--tenant", "uni-a", "prog-1", "prog-9")
+    assert code == 1 and err == "error: provider 'main' has no program prog-9 (see the " \
+        "provider's program list)\n"
+    assert json.loads(run("program", "list", "--tenant", "uni-a", "--json")[1]) == []
+    assert run("program", "activate", "--tenant", "uni-a", "prog-1")[0] == 0
+    assert run("program", "activate", "--tenant", "uni-a", "prog-1")[1] == \
+        "already active: prog-1 for uni-a\n"
+
+
+def test_a_tenant_without_provider_cannot_activate(run):
+    run("db", "upgrade")
+    run("tenant", "add", "uni-a", "--kind", "canvas")
+    code, _, err = run("program", "activate", "--tenant", "uni-a", "prog-1")
+    assert code == 1 and "belongs to no provider" in err and err.count("\n") == 1
+
+
+def test_two_providers_need_a_choice_and_programs_stay_with_theirs(run, provider):
+    run("db", "upgrade")
+    add_provider(run, provider, "main")
+    with MockCoursera(org_id="org-1", client_id="cid", client_secret="s3cret") as other:
+        other.add_program("prog-x", "Other org's program")
+        add_provider(run, other, "other")
+        code, _, err = run("tenant", "add", "uni-a", "--kind", "canvas")
+        assert code == 1 and "--provider" in err and "main, other" in err
+        assert run("tenant", "add", "uni-a", "--kind", "canvas", "--provider", "main")[0] == 0
+        assert run("tenant", "add", "uni-b", "--kind", "canvas", "--provider", "other")[0] == 0
+        assert run("program", "activate", "--tenant", "uni-b", "prog-x")[0] == 0
+        code, _, err = run("program", "activate", "--tenant", "uni-a", "prog-x")
+        assert code == 1 and "has no program prog-x" in err
+        assert run("program", "activate", "--tenant", "uni-a", "prog-1")[0] == 0
+        code, _, err = run("tenant", "set", "uni-a", "--provider", "other")
+        assert code == 1 and "program 'prog-1' of another provider" in err
 
 
 @pytest.mark.parametrize("args, message", [

@@ -34,15 +34,32 @@ def _check_kind(app: App, kind: str) -> None:
               help="Option A: one launch per link in a course connects it for everyone.")
 @click.option("--full-sync", is_flag=True, help="Re-send every grade each night "
               "(default: only new and changed grades).")
+@click.option("--provider", help="The provider organisation whose programs it may activate "
+              "(default: the only one registered).")
+@click.option("--trust-lms-email/--no-trust-lms-email", default=True, show_default=True,
+              help="Link a first SSO to a learner by the LMS's email (institution-managed "
+              "emails); otherwise by the LMS account alone.")
 @pass_app
 def add(app: App, name: str, kind: str, grade_sync: str, base_url: str | None,
-        grade_sync_without_sso: bool, full_sync: bool) -> None:
+        grade_sync_without_sso: bool, full_sync: bool, provider: str | None,
+        trust_lms_email: bool) -> None:
     """Add a tenant."""
     _check_kind(app, kind)
     t = Tenant(name=name, kind=kind, grade_sync=grade_sync, base_url=base_url,
-               grade_sync_without_sso=grade_sync_without_sso, incremental=not full_sync)
+               grade_sync_without_sso=grade_sync_without_sso, incremental=not full_sync,
+               provider=provider or _only_provider(app), trust_lms_email=trust_lms_email)
     app.store.tenants.add(t)
-    click.echo(f"added tenant {t.name} ({t.kind}, grade sync {t.grade_sync})")
+    owner = f", provider {t.provider}" if t.provider else ", no provider yet"
+    click.echo(f"added tenant {t.name} ({t.kind}, grade sync {t.grade_sync}{owner})")
+
+
+def _only_provider(app: App) -> str | None:
+    from lmsbridge.core.engine.providers import Providers
+
+    names = [p.name for p in Providers(app.store).list()]
+    if len(names) > 1:
+        raise ValidationError("--provider", "", f"name one of {', '.join(names)}")
+    return names[0] if names else None
 
 
 @tenant.command("list")
@@ -54,9 +71,10 @@ def list_(app: App, as_json: bool) -> None:
     if as_json:
         emit_json(tenants)
         return
-    table(app, "Tenants", ["name", "kind", "grade sync", "without SSO", "incremental", "URL"],
-          [(t.name, t.kind, t.grade_sync, t.grade_sync_without_sso, t.incremental, t.base_url)
-           for t in tenants])
+    table(app, "Tenants", ["name", "kind", "provider", "grade sync", "without SSO",
+                           "incremental", "URL"],
+          [(t.name, t.kind, t.provider or "-", t.grade_sync, t.grade_sync_without_sso,
+            t.incremental, t.base_url) for t in tenants])
 
 
 @tenant.command()
@@ -75,7 +93,8 @@ def show(app: App, name: str, as_json: bool) -> None:
                    "secrets": secrets})
         return
     table(app, f"Tenant {t.name}", ["setting", "value"],
-          [("kind", t.kind), ("grade sync", t.grade_sync),
+          [("kind", t.kind), ("provider", t.provider or "none yet"),
+           ("trusts LMS emails", t.trust_lms_email), ("grade sync", t.grade_sync),
            ("grade sync without SSO", t.grade_sync_without_sso),
            ("incremental", t.incremental), ("URL", t.base_url),
            ("secrets", ", ".join(secrets) or "none")])
@@ -120,19 +139,29 @@ def set_secret(app: App, name: str, key: str) -> None:
               help="Option A: one launch per link connects it for everyone.")
 @click.option("--full-sync/--incremental", default=None,
               help="Re-send every grade nightly, or only new and changed ones.")
+@click.option("--provider", help="The provider organisation it belongs to (only while no "
+              "program of another provider is activated).")
+@click.option("--trust-lms-email/--no-trust-lms-email", default=None,
+              help="Link first SSOs by the LMS's email, or by the LMS account alone.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 def set_(app: App, name: str, grade_sync: str | None, grade_sync_without_sso: bool | None,
-         full_sync: bool | None, yes: bool) -> None:
+         full_sync: bool | None, provider: str | None, trust_lms_email: bool | None,
+         yes: bool) -> None:
     """Change a tenant's sync settings."""
     from lmsbridge.core.engine import grade_option
     from lmsbridge.core.model import evolve
 
     store = app.store
     current = store.tenants.get(name)
-    if grade_sync is None and grade_sync_without_sso is None and full_sync is None:
+    if all(v is None for v in (grade_sync, grade_sync_without_sso, full_sync, provider,
+                               trust_lms_email)):
         raise ValidationError("tenant set", name, "give at least one setting to change")
-    changes = {}
+    changes: dict = {}
+    if provider is not None and provider != current.provider:
+        changes["provider"] = provider
+    if trust_lms_email is not None:
+        changes["trust_lms_email"] = trust_lms_email
     if grade_sync_without_sso is not None:
         changes["grade_sync_without_sso"] = grade_sync_without_sso
     if full_sync is not None:

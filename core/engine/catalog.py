@@ -49,9 +49,14 @@ def is_due(store: Store, now: datetime) -> bool:
     return last is None or now - last >= INTERVAL
 
 
-def activated_program_ids(store: Store) -> list[str]:
-    return sorted({a.program_id for t in store.tenants.list()
-                   for a in store.programs.activated(t.name)})
+def activated_program_ids(store: Store) -> dict[str | None, list[str]]:
+    """Activated program ids by the provider of the tenants that activated them (None: a
+    tenant that belongs to no provider yet, whose programs any provider may supply)."""
+    wanted: dict[str | None, set[str]] = {}
+    for t in store.tenants.list():
+        wanted.setdefault(t.provider, set()).update(
+            a.program_id for a in store.programs.activated(t.name))
+    return {p: sorted(ids) for p, ids in wanted.items() if ids}
 
 
 def sync(store: Store, registry: Registry, runtime: Runtime, now: Callable[[], datetime],
@@ -59,31 +64,37 @@ def sync(store: Store, registry: Registry, runtime: Runtime, now: Callable[[], d
     result = CatalogResult()
     if not force and not is_due(store, now()):
         return result
-    wanted = activated_program_ids(store)
-    upstream: dict[str, Program] = {}
-    if wanted:
-        for provider in Providers(store).list():
-            for program in registry.read_catalog(provider, wanted, runtime):
-                if program.id in wanted:
-                    upstream.setdefault(program.id, program)
+    by_provider = activated_program_ids(store)
+    unowned = by_provider.pop(None, [])
+    upstream: dict[str, tuple[Program, str]] = {}
+    for provider in Providers(store).list():
+        wanted = set(by_provider.get(provider.name, ())) | set(unowned)
+        if not wanted:
+            continue
+        for program in registry.read_catalog(provider, sorted(wanted), runtime):
+            if program.id in wanted:
+                upstream.setdefault(program.id, (program, provider.name))
+    wanted_ids = sorted({pid for ids in by_provider.values() for pid in ids} | set(unowned))
     result.ran = True
     result.programs = len(upstream)
-    result.missing_programs = [pid for pid in wanted if pid not in upstream]
+    result.missing_programs = [pid for pid in wanted_ids if pid not in upstream]
     with store.engine.begin() as conn:
-        for program in upstream.values():
-            _store_program(conn, program, now(), result)
+        for program, provider_name in upstream.values():
+            _store_program(conn, program, now(), result,
+                           store.programs.provider_id(conn, provider_name))
         watermarks.write(conn, WATERMARK, now())
     retire_links(store, registry, runtime, result)
     return result
 
 
-def _store_program(conn, program: Program, at: datetime, result: CatalogResult) -> None:
+def _store_program(conn, program: Program, at: datetime, result: CatalogResult,
+                   provider_id: int) -> None:
+    values = {"name": program.name, "seats": program.seats, "synced_at": at,
+              "provider_id": provider_id}
     if conn.execute(select(programs.c.id).where(programs.c.id == program.id)).first():
-        conn.execute(programs.update().where(programs.c.id == program.id)
-                     .values(name=program.name, seats=program.seats, synced_at=at))
+        conn.execute(programs.update().where(programs.c.id == program.id).values(**values))
     else:
-        conn.execute(programs.insert().values(id=program.id, name=program.name,
-                                              seats=program.seats, synced_at=at))
+        conn.execute(programs.insert().values(id=program.id, **values))
     known = {r.id: r for r in conn.execute(
         select(courses.c.id, courses.c.retired).where(courses.c.program_id == program.id))}
     for course in program.courses:

@@ -35,8 +35,8 @@ def connect(pod: MockOracle, store: Store) -> Tenant:
     learners by Oracle user name, which the demo's learners lack, so switch to work email
     (what the seed's step 3 offers too)."""
     tenant = pod.connect(store, TENANT)
-    return store.tenants.update(evolve(tenant, options={**tenant.options,
-                                                        "identify_by": "email"}))
+    return store.tenants.update(evolve(tenant, provider="coursera",
+                                       options={**tenant.options, "identify_by": "email"}))
 
 
 @frozen

@@ -202,7 +202,8 @@ class DemoWorld:
             Provider("coursera", "coursera", self.provider.url, self.provider.org_id),
             self.provider.client_id, Secret(self.provider.client_secret))
         for inst in self.institutions:
-            self.store.tenants.add(Tenant(inst.tenant, "lti", inst.grade_sync))
+            self.store.tenants.add(Tenant(inst.tenant, "lti", inst.grade_sync,
+                                          provider="coursera"))
             self.store.platforms.add(PlatformRegistration(
                 **inst.platform.registration(inst.tenant)))
             self.store.programs.activate(inst.tenant, PROGRAM)

@@ -48,18 +48,19 @@ def ingest(store: Store, registry: Registry, runtime: Runtime, provider: Provide
     while batch := list(islice(stream, BATCH)):
         result.read += len(batch)
         newest = max([newest, *(p.updated_at for p in batch)], key=_orderable)
-        store_batch(store, batch, result)
+        store_batch(store, batch, result, provider)
     if newest is not None and newest != since:
         with store.engine.begin() as conn:
             watermarks.write(conn, watermark_name(provider), newest)
     return result
 
 
-def store_batch(store: Store, batch: Iterable[Progress], result: IngestResult) -> None:
+def store_batch(store: Store, batch: Iterable[Progress], result: IngestResult,
+                provider: Provider | None = None) -> None:
     batch = list(batch)
     key = tuple_(grades.c.learner_id, grades.c.course_id, grades.c.item_id)
     with store.engine.begin() as conn:
-        ours = learners.resolve(conn, batch)
+        ours = learners.resolve(conn, batch, provider)
         _store_course_progress(conn, batch, ours)
         latest: dict[tuple[str, str, str], Progress] = {}
         for p in batch:  # the last word on a cell within a batch wins

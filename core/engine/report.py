@@ -6,10 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from attrs import asdict, define, field
-from sqlalchemy import func, select
 
 from lmsbridge.core.store import Store
-from lmsbridge.core.store.schema import activations, licenses, programs
 
 # The seed's promise: grades reach the gradebook within 72 hours of completion.
 PROMISE = timedelta(hours=72)
@@ -61,15 +59,11 @@ class TenantReport:
 
 
 def licenses_in_use(store: Store, tenant: str) -> tuple[int, int | None]:
-    """(seats in use, seats free across activated programs; None when seats are unknown)."""
-    with store.engine.connect() as conn:
-        tid = store.tenants.id_of(conn, tenant)
-        used = conn.execute(select(func.count()).select_from(licenses).where(
-            licenses.c.tenant_id == tid, licenses.c.released_at.is_(None))).scalar() or 0
-        seats = conn.execute(
-            select(programs.c.seats)
-            .join(activations, activations.c.program_id == programs.c.id)
-            .where(activations.c.tenant_id == tid)).scalars().all()
-    if not seats or any(s is None for s in seats):
+    """(seats this tenant holds, seats still free in its activated programs — counted over
+    every tenant sharing them; None when a program's seats are unknown or unlimited)."""
+    usage = store.programs.seat_usage(tenant)
+    used = sum(u.tenant_used for u in usage)
+    free = [u.free for u in usage]
+    if not free or any(f is None for f in free):
         return used, None
-    return used, max(0, sum(seats) - used)
+    return used, sum(f for f in free if f is not None)

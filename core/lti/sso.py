@@ -2,13 +2,15 @@
 launch and its context, and say where to send the learner.
 
 All of it is one transaction: a launch refused here (unrouted link, program not activated,
-no seat left) leaves nothing behind. A first launch racing another first launch of the same
+no seat left, an email already linked to another account) leaves nothing behind but, for
+the last, an audit row for support. A first launch racing another first launch of the same
 user loses on a unique key and is retried once, then follows the link the winner made.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -16,7 +18,8 @@ from attrs import frozen
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from lmsbridge.core.lti.accounts import link_account
+from lmsbridge.core.audit import AuditRecord
+from lmsbridge.core.lti.accounts import AccountConflict, link_account
 from lmsbridge.core.lti.claims import LaunchClaims
 from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.lti.launch import ValidatedLaunch
@@ -24,6 +27,8 @@ from lmsbridge.core.lti.licenses import take_license
 from lmsbridge.core.lti.routing import LINK_REF, PENDING, Target, destination, route
 from lmsbridge.core.store import Store
 from lmsbridge.core.store.schema import contexts, courses, launches, now, published_links, tenants
+
+log = logging.getLogger(__name__)
 
 
 @frozen
@@ -47,13 +52,30 @@ def complete_sso(store: Store, launch: ValidatedLaunch,
         except IntegrityError:
             if attempt == 2:
                 raise
+        except AccountConflict as exc:
+            _record_conflict(store, reg.tenant, claims, exc)
+            raise
     raise AssertionError("unreachable")
+
+
+def _record_conflict(store: Store, tenant: str, claims: LaunchClaims,
+                     exc: AccountConflict) -> None:
+    """Support sees the refused link in the audit trail: which LMS account asked for which
+    learner. Written after the launch's transaction rolled back."""
+    try:
+        store.record_audit(AuditRecord(
+            tenant, None, "sso.account_conflict", 0.0, "refused", exc.rule,
+            actor=f"lti:{claims.iss}#{claims.sub}",
+            detail={"issuer": claims.iss, "sub": claims.sub, "learner_id": exc.learner_id}))
+    except Exception as error:  # the refusal stands; the page must not fail for the record
+        log.warning("could not record the account conflict in tenant %s: %s", tenant,
+                    type(error).__name__)
 
 
 def _complete(store: Store, tenant: str, claims: LaunchClaims, moment: datetime) -> SsoResult:
     assert claims.sub is not None and claims.resource_link_id is not None
     with store.engine.begin() as conn:
-        trow = conn.execute(select(tenants.c.id, tenants.c.grade_sync)
+        trow = conn.execute(select(tenants.c.id, tenants.c.grade_sync, tenants.c.trust_lms_email)
                             .where(tenants.c.name == tenant)).one()
         tid = trow.id
         target = route(conn, tid, claims.custom, claims.context_id, claims.resource_link_id,
@@ -61,7 +83,8 @@ def _complete(store: Store, tenant: str, claims: LaunchClaims, moment: datetime)
         dest = destination(conn, target, trow.grade_sync)
         name = claims.name or " ".join(n for n in (claims.given_name, claims.family_name) if n)
         learner_id, new_link = link_account(conn, tid, claims.iss, claims.sub,
-                                            name=name or None, email=claims.email, now=moment)
+                                            name=name or None, email=claims.email, now=moment,
+                                            trust_email=trow.trust_lms_email)
         new_license = take_license(conn, tid, target.program_id, learner_id, moment)
         if claims.context_id is not None:
             _upsert_context(conn, tid, claims)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -393,3 +394,16 @@ course_progress = Table(
 # When the learner started the work a delivery reports (Delivery.started_at); None for LMSs.
 deliveries.append_column(Column("started_at", UTCDateTime))
 
+# --- tenant isolation (migration 0008) ----------------------------------------------------
+
+# A tenant belongs to one provider organisation and activates only its programs; a program
+# records the provider that supplied it at catalog sync.
+tenants.append_column(Column("provider_id", Integer,
+                             ForeignKey("providers.id", ondelete="RESTRICT"), index=True))
+tenants.append_column(Column("trust_lms_email", Boolean, nullable=False, default=True,
+                             server_default=true()))
+programs.append_column(Column("provider_id", Integer,
+                              ForeignKey("providers.id", ondelete="SET NULL")))
+# The tenant whose SSO created or first linked the learner; None for a learner the provider
+# reported whom no SSO has claimed yet. First SSO never links a learner of another tenant.
+learners.append_column(Column("tenant_id", Integer, ForeignKey("tenants.id"), index=True))

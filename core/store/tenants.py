@@ -8,25 +8,49 @@ import attrs
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from lmsbridge.core.errors import AlreadyExists, NotFound
+from lmsbridge.core.errors import AlreadyExists, NotFound, ValidationError
 from lmsbridge.core.model import Tenant
 from lmsbridge.core.secret import Secret
-from lmsbridge.core.store.schema import tenants
+from lmsbridge.core.store.schema import activations, programs, providers, tenants
 from lmsbridge.core.store.secrets import Secrets
 
-_FIELDS = [f.name for f in attrs.fields(Tenant)]
+_COLUMNS = [f.name for f in attrs.fields(Tenant) if f.name != "provider"]
+
+
+def _select():
+    return (select(tenants, providers.c.name.label("provider_name"))
+            .outerjoin(providers, providers.c.id == tenants.c.provider_id))
 
 
 def _tenant(row) -> Tenant:
-    values = {name: getattr(row, name) for name in _FIELDS}
+    values = {name: getattr(row, name) for name in _COLUMNS}
     values["options"] = json.loads(values["options"])
-    return Tenant(**values)
+    return Tenant(**values, provider=row.provider_name)
 
 
-def _row(tenant: Tenant) -> dict:
-    values = attrs.asdict(tenant)
+def _row(conn, tenant: Tenant) -> dict:
+    values = {k: v for k, v in attrs.asdict(tenant).items() if k != "provider"}
     values["options"] = json.dumps(tenant.options, sort_keys=True)
+    values["provider_id"] = None
+    if tenant.provider is not None:
+        values["provider_id"] = conn.execute(select(providers.c.id).where(
+            providers.c.name == tenant.provider)).scalar()
+        if values["provider_id"] is None:
+            raise NotFound(f"no provider named {tenant.provider!r} "
+                           "(see `lmsbridge provider list`)")
     return values
+
+
+def _check_programs_of(conn, tid: int, provider_id: int, tenant: Tenant) -> None:
+    """A tenant moves to another provider only without programs of its old one."""
+    foreign = conn.execute(
+        select(programs.c.id).join(activations, activations.c.program_id == programs.c.id)
+        .where(activations.c.tenant_id == tid, programs.c.provider_id.is_not(None),
+               programs.c.provider_id != provider_id).limit(1)).scalar()
+    if foreign is not None:
+        raise ValidationError("--provider", tenant.provider or "",
+                              f"tenant {tenant.name!r} has program {foreign!r} of another "
+                              "provider activated; deactivate it first")
 
 
 class Tenants:
@@ -36,14 +60,14 @@ class Tenants:
     def add(self, tenant: Tenant) -> Tenant:
         try:
             with self.engine.begin() as conn:
-                conn.execute(tenants.insert().values(**_row(tenant)))
+                conn.execute(tenants.insert().values(**_row(conn, tenant)))
         except IntegrityError:
             raise AlreadyExists(f"tenant {tenant.name!r} already exists") from None
         return tenant
 
     def get(self, name: str) -> Tenant:
         with self.engine.connect() as conn:
-            row = conn.execute(select(tenants).where(tenants.c.name == name)).first()
+            row = conn.execute(_select().where(tenants.c.name == name)).first()
         if row is None:
             raise NotFound(f"no tenant named {name!r} (see `lmsbridge tenant list`)")
         return _tenant(row)
@@ -56,12 +80,14 @@ class Tenants:
 
     def list(self) -> list[Tenant]:
         with self.engine.connect() as conn:
-            return [_tenant(r) for r in conn.execute(select(tenants).order_by(tenants.c.name))]
+            return [_tenant(r) for r in conn.execute(_select().order_by(tenants.c.name))]
 
     def update(self, tenant: Tenant) -> Tenant:
-        values = _row(tenant)
         with self.engine.begin() as conn:
-            self.id_of(conn, tenant.name)
+            tid = self.id_of(conn, tenant.name)
+            values = _row(conn, tenant)
+            if values["provider_id"] is not None:
+                _check_programs_of(conn, tid, values["provider_id"], tenant)
             conn.execute(tenants.update().where(tenants.c.name == tenant.name).values(**values))
         return tenant
 
