@@ -32,7 +32,7 @@ Before this round, same day and machine: lmsbridge 84.5-85.7 us, 0.28-0.29x (pyl
 
 - the nonce INSERT runs on one SQLite connection per engine kept for it (autocommit, behind
   a lock; SQLite serializes writers anyway) instead of a pool check-out per launch: 14-15
-  against 23-24 us per INSERT measured side by side (core/lti/nonces.py); PostgreSQL and
+  against 23-24 us per INSERT measured side by side (core/store/nonces.py); PostgreSQL and
   in-memory SQLite keep the pooled path;
 - claim rules 8.4 -> 6.1 us alone: claim names built once, ``isinstance(v, (dict, Mapping))``
   so a JSON dict skips the ABC check, loops instead of ``all()`` over generators;

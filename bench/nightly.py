@@ -27,6 +27,7 @@ from pathlib import Path
 import nightly_delivery
 
 from lmsbridge.core.engine import planning
+from lmsbridge.core.engine.scope import TenantScope
 from lmsbridge.core.model import Tenant
 from lmsbridge.core.store import Store
 from lmsbridge.core.store.schema import (
@@ -82,8 +83,8 @@ def plan_once(url: str, key: Path, full: bool) -> dict:
     store = Store.open(url, key)
     tenant = store.tenants.get("bench")
     start = time.perf_counter()
-    result = planning.plan(store, tenant, lambda: T0 + timedelta(days=1), full=full,
-                           dry_run=True)
+    result = planning.plan(TenantScope.bind(store, tenant, now=lambda: T0 + timedelta(days=1)),
+                           full=full, dry_run=True)
     seconds = time.perf_counter() - start
     store.dispose()
     return {"seconds": round(seconds, 2), "planned": result.planned + result.resent,

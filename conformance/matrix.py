@@ -3,7 +3,8 @@
 Each suite test case carries ``adapter`` and ``capability`` properties. A cell is ``FAIL``
 when any of its tests failed or errored, ``pass`` when the rest passed, else the skip reason
 (``no mock platform``, ``opted out: …``). An adapter run in several connect modes gets one
-row per mode, ``name[mode]`` (e.g. ``canvas[rest]``, ``canvas[lti]``).
+row per mode, ``name[mode]`` (e.g. ``canvas[rest]``, ``canvas[lti]``). The test suite's
+``lmsbridge_suite_version`` property is the suite version the run checked against.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ from pathlib import Path
 
 from attrs import define, field, frozen
 from lxml import etree
+from rich.markup import escape
+from rich.table import Table
 
 from lmsbridge.core.capabilities import Capability
 
 PASS, FAIL, SKIP = "pass", "FAIL", "skip"
+#: The JUnit test suite property naming the suite version (set by the pytest plugin).
+VERSION_PROPERTY = "lmsbridge_suite_version"
 
 
 @frozen
@@ -47,6 +52,8 @@ class _Tally:
 @frozen
 class Matrix:
     cells: dict[str, dict[Capability, Cell]]
+    #: The conformance suite version the run checked against, when the report names it.
+    suite_version: str | None = None
 
     @property
     def adapters(self) -> list[str]:
@@ -83,8 +90,11 @@ def read_junit(path: str | Path) -> Matrix:
             tally.skips.append(_skip_reason(skipped.get("message") or ""))
         else:
             tally.passed += 1
+    versions = [p.get("value") for suite in root.iter("testsuite")
+                for p in suite.findall("properties/property") if p.get("name") == VERSION_PROPERTY]
     return Matrix({adapter: {cap: _cell(t) for cap, t in row.items()}
-                   for adapter, row in tallies.items()})
+                   for adapter, row in tallies.items()},
+                  suite_version=versions[0] if versions else None)
 
 
 def _cell(t: _Tally) -> Cell:
@@ -108,12 +118,13 @@ def _skip_reason(message: str) -> str:
     return message.removeprefix("Skipped: ").strip()
 
 
-def table(matrix: Matrix):
-    """The matrix as a rich Table: one row per adapter, one column per capability."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    t = Table(title="lmsbridge conformance", title_justify="left", show_lines=True)
+def table(matrix: Matrix) -> Table:
+    """The matrix as a rich Table: one row per adapter, one column per capability; the
+    title names the suite version when the report does."""
+    title = "lmsbridge conformance"
+    if matrix.suite_version:
+        title += f" (suite version {matrix.suite_version})"
+    t = Table(title=title, title_justify="left", show_lines=True)
     t.add_column("adapter")
     for capability in Capability:
         t.add_column(capability.value)

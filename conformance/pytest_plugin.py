@@ -12,17 +12,20 @@ than one way (Canvas: REST with an API token, or LTI Advantage) lists them in
 ``connect_modes`` (mode -> {capability: why that way cannot offer it}); the suite then runs
 once per mode, ``connect(store, name, mode=...)`` connecting the tenant that way. Each JUnit
 test case carries ``adapter`` and ``capability`` properties (and ``mode``): the JUnit XML is
-the capability matrix.
+the capability matrix. Its test suite carries ``lmsbridge_suite_version``, the
+:data:`~lmsbridge.conformance.suite.SUITE_VERSION` the adapters were checked against.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from lmsbridge.conformance.matrix import VERSION_PROPERTY
+from lmsbridge.conformance.suite import SUITE_VERSION
 from lmsbridge.conformance.suite.harness import Connection
 from lmsbridge.core.capabilities import CORE, HOOK_OF, Capability
 from lmsbridge.core.errors import AdapterError
@@ -77,7 +80,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if _REGISTRY not in config.stash:
         return []
     registry = config.stash[_REGISTRY]
-    lines = [f"lmsbridge adapters under test: {', '.join(config.stash[_SELECTED])}"]
+    lines = [f"lmsbridge conformance suite version {SUITE_VERSION}",
+             f"lmsbridge adapters under test: {', '.join(config.stash[_SELECTED])}"]
     lines += [f"lmsbridge plugin problem: {p}" for p in registry.problems]
     return lines
 
@@ -119,7 +123,9 @@ def capability_gate(adapter: LoadedAdapter, capability: Capability) -> None:
 
 
 @pytest.fixture(scope="session")
-def conformance_registry(pytestconfig: pytest.Config) -> Registry:
+def conformance_registry(pytestconfig: pytest.Config,
+                         record_testsuite_property: Callable[[str, object], None]) -> Registry:
+    record_testsuite_property(VERSION_PROPERTY, SUITE_VERSION)
     return pytestconfig.stash[_REGISTRY]
 
 

@@ -8,13 +8,13 @@ held as :class:`~lmsbridge.core.secret.Secret` and never appear in a repr.
 from __future__ import annotations
 
 import enum
-import hashlib
 from datetime import datetime
 from typing import Any
 
 import attrs
 from attrs import field, frozen
 
+from lmsbridge.core import keys
 from lmsbridge.core import validate as v
 from lmsbridge.core.errors import ValidationError
 
@@ -143,27 +143,6 @@ class Learner:
 
 
 @frozen
-class AccountLink:
-    """An LMS user (issuer + sub) connected to a provider learner by their first SSO."""
-
-    tenant: str = field(validator=v.slug)
-    issuer: str = field(validator=v.url)
-    sub: str = field(validator=v.text)
-    learner_id: str = field(validator=v.text)
-
-
-@frozen
-class License:
-    """A seat of a program taken by a learner at first launch; released frees it."""
-
-    tenant: str = field(validator=v.slug)
-    program_id: str = field(validator=v.text)
-    learner_id: str = field(validator=v.text)
-    taken_at: datetime = field(validator=v.aware)
-    released_at: datetime | None = field(default=None, validator=v.optional(v.aware))
-
-
-@frozen
 class Context:
     """An LMS course shell, with the LTI service endpoints its launches advertised."""
 
@@ -172,22 +151,6 @@ class Context:
     title: str | None = None
     lineitems_url: str | None = field(default=None, validator=v.optional(v.url))
     memberships_url: str | None = field(default=None, validator=v.optional(v.url))
-
-
-@frozen
-class PublishedLink:
-    """A link to provider content placed in an LMS course (by deep linking or REST)."""
-
-    tenant: str = field(validator=v.slug)
-    context_id: str = field(validator=v.text)
-    resource_link_id: str = field(validator=v.text)
-    program_id: str = field(validator=v.text)
-    course_id: str = field(validator=v.text)
-    item_id: str | None = field(default=None, validator=v.optional(v.text))
-    grade_sync: GradeSync = field(default=GradeSync.ITEM, converter=v.enum_of(GradeSync))
-    needs_republish: bool = field(default=False, validator=v.boolean)
-    retired: bool = field(default=False, validator=v.boolean)
-    platform_ref: str | None = None
 
 
 @frozen
@@ -209,7 +172,7 @@ class Publication:
     @property
     def key(self) -> str:
         """Our stable identity of the content: ``item:<id>`` or ``course:<id>``."""
-        return f"item:{self.item.id}" if self.item else f"course:{self.course.id}"
+        return keys.content(self.course.id, self.item.id if self.item else None)
 
 
 @frozen
@@ -250,8 +213,7 @@ class Grade:
 def dedupe_key(tenant: str, context_id: str, column_key: str, learner_id: str,
                revision: int) -> str:
     """The outbox identity of one grade write: the same grade revision is sent at most once."""
-    raw = "\x1f".join((tenant, context_id, column_key, learner_id, str(revision)))
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return keys.dedupe(tenant, context_id, column_key, learner_id, revision)
 
 
 @frozen
@@ -321,16 +283,6 @@ class Progress:
     max_score: float = field(default=1.0, validator=v.positive)
     started_at: datetime | None = field(default=None, validator=v.optional(v.aware))
     completed_at: datetime | None = field(default=None, validator=v.optional(v.aware))
-
-
-@frozen
-class SyncRun:
-    id: int
-    tenant: str = field(validator=v.slug)
-    started_at: datetime = field(validator=v.aware)
-    heartbeat_at: datetime = field(validator=v.aware)
-    status: RunStatus = field(default=RunStatus.RUNNING, converter=v.enum_of(RunStatus))
-    finished_at: datetime | None = field(default=None, validator=v.optional(v.aware))
 
 
 def evolve(obj, **changes):

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lmsbridge.adapters.canvas.lti import NRPS_PAGE, SUBMISSION_CLAIM
-from lmsbridge.adapters.canvas.lti_mock import ISSUER
 from lmsbridge.adapters.canvas.mock import CanvasMock
+from lmsbridge.adapters.canvas.mock_lti import ISSUER
 from lmsbridge.conformance.suite.platform import SeedMember
 from lmsbridge.core.lti.ags import SCOPE_SCORE, SCORE_TYPE, scores_url
 from lmsbridge.core.lti.service import NO_RETRY, ServiceClient

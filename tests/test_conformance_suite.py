@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from lmsbridge.conformance.matrix import FAIL, PASS, SKIP, read_junit
+from lmsbridge.conformance.matrix import FAIL, PASS, SKIP, read_junit, table
 from lmsbridge.conformance.pytest_plugin import capability_gate
+from lmsbridge.conformance.suite import SUITE_VERSION
 from lmsbridge.core.capabilities import AdapterSpec, Capability
 from lmsbridge.core.cli import main
 from lmsbridge.core.cli.conformance import suite_command
@@ -102,6 +104,24 @@ def test_the_run_succeeds_and_the_junit_carries_properties(matrix):
     assert set(result.adapters) == {*STRICT_ROWS, *SKELETONS}
 
 
+def test_the_junit_names_the_suite_version(matrix):
+    result, _ = matrix
+    assert result.suite_version == SUITE_VERSION
+
+
+def test_the_matrix_title_names_the_suite_version(tmp_path: Path):
+    xml = tmp_path / "r.xml"
+    xml.write_text(
+        '<testsuites><testsuite name="pytest"><properties>'
+        '<property name="lmsbridge_suite_version" value="7"/></properties>'
+        '<testcase classname="a" name="t1"><properties><property name="adapter" value="acme"/>'
+        '<property name="capability" value="roster_read"/></properties></testcase>'
+        '</testsuite></testsuites>')
+    console = Console(width=300, record=True)
+    console.print(table(read_junit(xml)))
+    assert "lmsbridge conformance (suite version 7)" in console.export_text()
+
+
 def test_canvas_runs_over_rest_and_over_lti_advantage(matrix):
     result, _ = matrix
     for row in ("canvas[rest]", "canvas[lti]"):
@@ -147,10 +167,6 @@ def test_plugin_rejects_an_unknown_adapter(tmp_path):
 
 
 def test_a_setup_failure_reads_as_one_line_and_moded_rows_keep_their_names(tmp_path: Path):
-    from rich.console import Console
-
-    from lmsbridge.conformance.matrix import table
-
     xml = tmp_path / "r.xml"
     xml.write_text(
         '<testsuites><testsuite name="pytest">'

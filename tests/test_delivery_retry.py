@@ -25,7 +25,6 @@ import lmsbridge.adapters.lti as lti_adapter
 from lmsbridge.conformance.lti import MockLtiPlatform
 from lmsbridge.conformance.mock._http import DropConnection
 from lmsbridge.conformance.mock.faults import FaultRule
-from lmsbridge.core.engine import outbox
 from lmsbridge.core.engine.delivery import DeliveryOptions
 from lmsbridge.core.engine.runner import Engine, SyncOptions
 from lmsbridge.core.lti.keys import ToolKeyring
@@ -189,7 +188,7 @@ def test_a_refused_delivery_stays_failed_until_the_grade_changes(store, gradeboo
     again = toy_engine(store, clock).sync()
     assert not again.delivered_everything and again.tenants[0].failed == 1
     assert score_posts(gradebook) == 1  # not sent again
-    assert outbox.reopen(store, t) == (0, 0)
+    assert store.outbox.reopen(store.tenants.ref(t.name)) == (0, 0)
 
     set_grade(store, "ann", "c1", "q1", 0.8, at=clock())
     clock.advance(hours=1)
@@ -207,10 +206,29 @@ def test_a_refused_delivery_refused_again_after_its_second_chance_stays_failed(
     toy_engine(store, clock).sync()
     with store.engine.begin() as conn:  # as an earlier version recorded a refusal
         conn.execute(deliveries.update().values(last_error="HTTP 422"))
-    assert outbox.reopen(store, t) == (1, 0)
+    assert store.outbox.reopen(store.tenants.ref(t.name)) == (1, 0)
     assert statuses(store) == [("pending", "HTTP 422")]
 
     toy_engine(store, clock).sync()
     toy_engine(store, clock).sync()
     assert statuses(store) == [("failed", "rejected: HTTP 422")]
     assert score_posts(gradebook) == 2  # the first refusal and the one second chance
+
+
+def test_the_run_report_counts_failed_deliveries_queued_again_and_dropped(
+        store, gradebook, clock):
+    toy_tenant(store, gradebook)
+    set_grade(store, "ann", "c1", "q1", 0.5)
+    gradebook.faults.add("status", status=422, path=SCORES)
+    toy_engine(store, clock).sync()
+    with store.engine.begin() as conn:  # as an earlier version recorded a refusal
+        conn.execute(deliveries.update().values(last_error="HTTP 422"))
+    again = toy_engine(store, clock).sync().tenants[0]
+    assert (again.requeued, again.dropped, again.sent) == (1, 0, 1)
+
+    gradebook.faults.add("status", status=422, path=SCORES)
+    set_grade(store, "ann", "c1", "q1", 0.8, at=clock())
+    toy_engine(store, clock).sync()  # refused for good
+    set_grade(store, "ann", "c1", "q1", 0.9, at=clock())
+    replaced = toy_engine(store, clock).sync().tenants[0]
+    assert (replaced.requeued, replaced.dropped, replaced.sent) == (0, 1, 1)

@@ -125,3 +125,17 @@ def test_a_nightly_run_goes_from_provider_to_gradebook(setup, provider_mock):
         assert result.delivered_everything and result.tenants[0].sent == 1
         assert [a[2:] for a in gb.applied] == [("sub-ann", 1.0)]
         assert result.tenants[0].licenses_free == 3  # no license taken in this test
+
+
+def test_a_run_lists_in_the_tenant_report_the_links_to_retired_content_left_on_the_lms(
+        setup, provider_mock):
+    with ToyGradebook() as gb:
+        setup.tenants.update(Tenant("uni", "toy", "item", base_url=gb.url))
+        t = setup.tenants.get("uni")
+        eng = Engine(setup, registry(RetireRecorder()), now=Clock())
+        eng.sync(options=SyncOptions(force_catalog=True))
+        publish(setup, t, "ctx", "l-q2", "p1", "c1", "q2")
+        provider_mock.remove_item("c1", "q2")
+        first = eng.sync(options=SyncOptions(force_catalog=True)).tenants[0]
+        assert first.stale_links == ["item:q2"] and first.as_dict()["stale_links"] == ["item:q2"]
+        assert eng.sync(options=SyncOptions(force_catalog=True)).tenants[0].stale_links == []

@@ -62,7 +62,7 @@ def clock():
 @pytest.fixture
 def world(store, pod, provider, clock):
     tenant = pod.connect(store, "acme")
-    # The seed's step 3: learners known to Oracle by their work email.
+    # Oracle's setup guide, step 3: learners known to Oracle by their work email.
     tenant = store.tenants.update(evolve(tenant, options={**tenant.options,
                                                           "identify_by": "email"}))
     store.programs.activate("acme", "p1")

@@ -11,14 +11,14 @@ from lti_web_fixtures import ISS, JwksServer, add_catalog, launch_claims, setup_
 from lti_web_fixtures import login as oidc_login
 from sqlalchemy import func, select
 
-from lmsbridge.core.engine import eligibility
-from lmsbridge.core.engine.learners import resolve
 from lmsbridge.core.engine.providers import Providers
 from lmsbridge.core.engine.report import licenses_in_use
 from lmsbridge.core.errors import ValidationError
 from lmsbridge.core.lti.jwks import JwksCache
 from lmsbridge.core.model import Program, Progress, Provider, evolve
 from lmsbridge.core.secret import Secret
+from lmsbridge.core.store import grade_options
+from lmsbridge.core.store.grades import resolve
 from lmsbridge.core.store.schema import (
     account_links,
     grades,
@@ -82,7 +82,7 @@ def learner_of(store, iss: str, sub: str) -> str:
 def cells_for(store, tenant: str) -> list:
     t = store.tenants.get(tenant)
     with store.engine.connect() as conn:
-        return conn.execute(eligibility.cells(t, store.tenants.id_of(conn, t.name))).all()
+        return conn.execute(grade_options.cells(t, store.tenants.id_of(conn, t.name))).all()
 
 
 def publish_course_link(store, tenant: str, context="ctx-1") -> None:

@@ -389,7 +389,7 @@ def test_racing_launches_never_take_more_seats_than_the_program_has(store, jwks_
     import threading
     from datetime import UTC, datetime
 
-    from lmsbridge.core.lti.licenses import NoSeatLeft, take_license
+    from lmsbridge.core.store.licenses import NoSeatLeft
 
     setup_tenant(store, jwks_server.url + "/jwks")
     add_catalog(store, seats=3)
@@ -401,7 +401,8 @@ def test_racing_launches_never_take_more_seats_than_the_program_has(store, jwks_
         start.wait()
         try:
             with store.engine.begin() as conn:
-                results.append(take_license(conn, 1, "prog-1", learner, datetime.now(UTC)))
+                results.append(store.licenses.take(conn, 1, "prog-1", learner,
+                                                   datetime.now(UTC)))
         except NoSeatLeft:
             results.append("full")
 

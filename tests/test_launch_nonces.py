@@ -16,9 +16,9 @@ from sqlalchemy import select
 from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.lti.jwks import JwksCache
 from lmsbridge.core.lti.launch import REGISTRATION_TTL, LaunchValidator
-from lmsbridge.core.lti.nonces import PREFIX, consume_nonce
 from lmsbridge.core.lti.tool_urls import ToolUrls
 from lmsbridge.core.store import Store
+from lmsbridge.core.store.nonces import PREFIX, consume_nonce
 from lmsbridge.core.store.schema import nonces, platforms
 
 

@@ -26,7 +26,7 @@ from flask import request as flask_request
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from lmsbridge.conformance.lti.platform import MockLtiPlatform, ToolRegistration
+from lmsbridge.conformance.lti import MockLtiPlatform, ToolRegistration
 from lmsbridge.core.model import PlatformRegistration, Tenant
 from lmsbridge.core.store import Store
 from lmsbridge.core.store.schema import courses, launches, programs

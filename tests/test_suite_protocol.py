@@ -12,12 +12,11 @@ import requests
 
 from lmsbridge.adapters.coursera.mock import MockCoursera
 from lmsbridge.conformance.lti import NRPS_SCOPE, MockLtiPlatform
-from lmsbridge.conformance.lti.suite_platform import content_key, score_changes
+from lmsbridge.conformance.lti.mock_suite import content_key, score_changes
 from lmsbridge.conformance.matrix import FAIL, PASS, SKIP, read_junit
 from lmsbridge.conformance.suite.harness import EPOCH, members
 from lmsbridge.core.capabilities import Capability
 from lmsbridge.core.cli.conformance import suite_command
-from lmsbridge.core.engine.contexts import load_context
 from lmsbridge.core.lti.keys import ToolKeyring
 from lmsbridge.core.lti.token import TokenService
 from lmsbridge.core.model import Course, Item, Program, Progress
@@ -91,7 +90,7 @@ def test_lti_connect_registers_the_tool_both_ways(store, lti):
 def test_a_seeded_context_is_recorded_as_a_launch_would(store, lti):
     tenant = lti.connect(store, "uni")
     context = lti.seed_context("c1", members(2))
-    assert load_context(store, tenant, "c1") == context
+    assert store.contexts.get(store.tenants.ref(tenant.name), "c1") == context
     assert context.lineitems_url == lti.lineitems_url("c1")
     assert context.memberships_url == lti.memberships_url("c1")
     assert set(lti.members["c1"]) == {"u001", "u002", "t001"}

@@ -11,45 +11,31 @@ anything reads the gradebook back); course users and ``search_users`` with email
 enrolments; modules and module items; external tools.
 
 It is also Canvas's LTI Advantage side (token endpoint, AGS, NRPS): every path outside
-``/api/v1/`` goes to a :class:`~lmsbridge.adapters.canvas.lti_mock.CanvasLti` sharing this
+``/api/v1/`` goes to a :class:`~lmsbridge.adapters.canvas.mock_lti.CanvasLti` sharing this
 server, its faults and its page cap.
 
-Seeding and read-back follow :class:`lmsbridge.conformance.suite.platform.SuitePlatform`; the
-suite connects a tenant both ways (``connect_modes``): with an ``api_token`` (REST) and
-without (LTI Advantage, through a platform registration), and reads back from both sides.
+The conformance suite's seeding and read-back protocol is in :mod:`.mock_suite`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, jsonify, request
 
-from lmsbridge.adapters.canvas.lti_mock import CanvasLti
+from lmsbridge.adapters.canvas.mock_lti import CanvasLti
+from lmsbridge.adapters.canvas.mock_suite import TOOL_URL, CanvasSuitePlatform
 from lmsbridge.adapters.canvas.rails_params import parse, truthy
 from lmsbridge.conformance.mock import FaultRule, MockServer
-from lmsbridge.conformance.suite.platform import HeldColumn, HeldContent, HeldGrade, SeedMember
-from lmsbridge.core.capabilities import Capability
-from lmsbridge.core.lti.keys import ToolKeyring
-from lmsbridge.core.lti.routing import COURSE, ITEM, PROGRAM
-from lmsbridge.core.model import Context, PlatformRegistration, Tenant
-from lmsbridge.core.secret import Secret
 
 TOKEN = "canvas-mock-token"
-TOOL_URL = "https://tool.lmsbridge.test"
-ENROLLMENT_OF = {"Learner": "StudentEnrollment", "Instructor": "TeacherEnrollment",
-                 "TeachingAssistant": "TaEnrollment", "ContentDeveloper": "DesignerEnrollment",
-                 "Mentor": "ObserverEnrollment"}
 #: Steps (later requests) a grading job takes from queued to completed.
 JOB_STEPS = 2
 REST_PREFIX = "/api/v1/"
-#: What LTI Advantage alone cannot do: content is placed by deep linking, not by a service.
-LTI_LACKS = "placed by deep linking (no api_token)"
 
 
 def _now() -> str:
@@ -62,16 +48,11 @@ def _errors(message: str, code: int, **extra: Any) -> Response:
     return response
 
 
-class CanvasMock(MockServer):
+class CanvasMock(CanvasSuitePlatform, MockServer):
     name = "canvas"
-    #: How the suite may connect a tenant, and what each way cannot do (with the reason).
-    connect_modes = {"rest": {},
-                     "lti": {Capability.CONTENT_PUBLISH: LTI_LACKS,
-                             Capability.CONTENT_RETIRE: LTI_LACKS}}
 
     def __init__(self, *, token: str = TOKEN, log_size: int = 1000) -> None:
         self.token = token
-        self.tenant_name = "canvas"  # set by connect()
         #: 403 text/plain (classic Canvas) or 429 (hosted Canvas since 2025-10).
         self.throttle_status = 403
         self.max_page_size = 100
@@ -120,91 +101,6 @@ class CanvasMock(MockServer):
 
     def _id(self) -> str:
         return str(next(self.ids))
-
-    # ------------------------------------------------------------------ suite protocol
-
-    def connect(self, store, name: str, mode: str = "rest") -> Tenant:
-        """A tenant served over REST (``api_token``) or, with ``mode="lti"``, over LTI
-        Advantage: no token, a platform registration, the tool's keys known to Canvas."""
-        if mode not in self.connect_modes:
-            raise ValueError(f"mode must be one of {', '.join(self.connect_modes)}")
-        tenant = store.tenants.add(Tenant(name, "canvas", base_url=self.url,
-                                          options={"tool_url": TOOL_URL}))
-        if mode == "rest":
-            store.tenants.set_secret(name, "api_token", Secret(self.token))
-        else:
-            keyring = ToolKeyring(store)
-            keyring.current()  # the tool's signing key exists before Canvas is told of it
-            self.lti.register_tool(client_id=f"lmsbridge-{name}",
-                                          deployment_ids=[f"1:{name}"],
-                                          jwks=keyring.jwks(),
-                                          launch_url=TOOL_URL + "/lti/launch")
-            store.platforms.add(PlatformRegistration(**self.lti.registration(name)))
-        self.tenant_name = name
-        return tenant
-
-    def seed_context(self, context_id: str, members: Sequence[SeedMember]) -> Context:
-        """The course on both sides: REST course and enrolments, LTI context and members."""
-        with self.lock:
-            self.add_course(context_id, f"Course {context_id}")
-            for member in members:
-                self.add_user(member.user_id, member.name, member.email)
-                for role in member.roles:
-                    self.enrol(context_id, member.user_id, ENROLLMENT_OF[role])
-        with self.lti.lock:
-            self.lti.add_context(context_id, title=f"Course {context_id}")
-            for member in members:
-                self.lti.add_user(member.user_id, name=member.name, email=member.email)
-                self.lti.add_member(context_id, member.user_id, roles=member.roles)
-        return Context(tenant=self.tenant_name, context_id=context_id,
-                       title=f"Course {context_id}",
-                       lineitems_url=self.lti.lineitems_url(context_id),
-                       memberships_url=self.lti.memberships_url(context_id))
-
-    def held_columns(self, context_id: str | None) -> list[HeldColumn]:
-        """Assignments made over REST and line items made over AGS."""
-        with self.lock:
-            out = [HeldColumn(a["id"], a["name"], a["points_possible"], a["integration_id"])
-                   for a in self.assignments.values() if a["course_id"] == context_id]
-        with self.lti.lock:
-            for n, item in self.lti.line_items.get(context_id or "", {}).items():
-                out.append(HeldColumn(self.lti.lineitem_url(context_id, n), item["label"],
-                                      item["scoreMaximum"], item.get("resourceId")))
-        return out
-
-    def held_grades(self, context_id: str | None) -> list[HeldGrade]:
-        """Graded submissions made over REST and results of scores sent over AGS."""
-        with self.lock:
-            self._run_jobs(everything=True)
-            out = []
-            for (assignment_id, user_id), sub in self.submissions.items():
-                assignment = self.assignments[assignment_id]
-                if assignment["course_id"] == context_id and sub["score"] is not None:
-                    out.append(HeldGrade(assignment_id, user_id, sub["score"],
-                                         assignment["points_possible"], sub["changes"]))
-        with self.lti.lock:
-            for n, item in self.lti.line_items.get(context_id or "", {}).items():
-                for user_id, result in item["results"].items():
-                    if result["resultScore"] is None:
-                        continue
-                    given = [s.get("scoreGiven") for s in item["scores"][user_id]]
-                    changes = sum(1 for before, now in zip([None, *given], given, strict=False)
-                                  if now != before)
-                    out.append(HeldGrade(self.lti.lineitem_url(context_id, n), user_id,
-                                         result["resultScore"], result["resultMaximum"],
-                                         changes))
-        return out
-
-    def held_content(self, context_id: str | None) -> list[HeldContent]:
-        with self.lock:
-            out = []
-            for item in self.module_items.values():
-                if self.modules[item["module_id"]]["course_id"] != context_id:
-                    continue
-                out.append(HeldContent(item["id"], item["title"], item["external_url"],
-                                       _content_key(item["external_url"]),
-                                       retired=not item["published"]))
-            return out
 
     # ------------------------------------------------------------------ seeding
 
@@ -551,15 +447,3 @@ class CanvasMock(MockServer):
                 if "published" in fields:
                     item["published"] = truthy(fields["published"])
                 return jsonify(item)
-
-
-def _content_key(url: str | None) -> str | None:
-    """Which of our contents a launch of ``url`` opens (what lmsbridge's launch reads)."""
-    if not url:
-        return None
-    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    if query.get(ITEM):
-        return f"item:{query[ITEM]}"
-    if query.get(COURSE) and query.get(PROGRAM):
-        return f"course:{query[COURSE]}"
-    return None

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from flask import Flask, Response, jsonify, request
 
-from lmsbridge.adapters.coursera.suite_platform import CourseraSuitePlatform
+from lmsbridge.adapters.coursera.mock_suite import CourseraSuitePlatform
 from lmsbridge.conformance.mock import MockServer
 
 MAX_LIMIT = 100

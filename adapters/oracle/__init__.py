@@ -75,7 +75,7 @@ def _run(action: str, tenant: Tenant, runtime: Runtime,
         log.info("oracle %s tenant=%s interrupted (%s) %s", action, tenant.name,
                  type(err).__name__, report.summary())
         if isinstance(err, OracleError) and err.status in (401, 403):
-            # Refused as a whole: say what the admin must fix, in the seed guide's words.
+            # Refused as a whole: say what the admin must fix, in Oracle's setup guide's words.
             raise OracleError(f"tenant {tenant.name!r}: {explain(err, publisher.options)}",
                               status=err.status, code=err.code) from None
         raise

@@ -44,7 +44,8 @@ __all__ = [
 
 #: Oracle accepts RS256 only for inbound JWTs.
 ALGORITHM = "RS256"
-#: Duty role the integration user needs (seed step 5: the *only* role on its job role).
+#: Duty role the integration user needs; Oracle's setup guide (step 5) makes it the *only*
+#: duty role on the user's job role.
 PROVIDER_ROLE = "ORA_WLF_LEARNING_CONTENT_PROVIDER_DUTY"
 
 Clock = Callable[[], float]  # epoch seconds, like time.time
@@ -266,7 +267,7 @@ def _unauthorized(code: str, reason: str) -> AuthError:
 
 
 class JwtVerifier:
-    """Checks a bearer token the way an Oracle pod configured per the seed guide would.
+    """Checks a bearer token the way an Oracle pod configured per Oracle's setup guide would.
 
     ``issuers`` maps each trusted issuer to the certificates uploaded for it (a certificate is
     bound to its issuer: a valid signature under another issuer's certificate is refused).
@@ -339,7 +340,7 @@ class JwtVerifier:
             raise _unauthorized("malformed_token", "token payload is not a JSON object")
 
         if claims.get("iss") != issuer:
-            # Exact, case-sensitive match: the seed warns any other name fails authentication.
+            # Exact match: Oracle's setup guide warns that any other name fails authentication.
             raise _unauthorized(
                 "issuer_mismatch",
                 f"issuer {claims.get('iss')!r} is not the trusted issuer {issuer!r} of certificate {thumb}",

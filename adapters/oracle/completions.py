@@ -55,6 +55,7 @@ from lmsbridge.adapters.oracle.xapi import (
     build_completion_statement,
     build_start_statement,
 )
+from lmsbridge.core import keys
 from lmsbridge.core.model import Delivery, DeliveryResult, Outcome
 from lmsbridge.core.store import Store
 from lmsbridge.core.store.schema import courses, learners
@@ -67,12 +68,11 @@ NEW, HELD, CONFLICT, INVALID, LATER = "new", "held", "conflict", "invalid", "lat
 
 def parse_column_key(key: str) -> tuple[str, tuple[str, ...]] | None:
     """``(course_id, events)`` for a column key, or None when it is not an Oracle course key."""
-    events: tuple[str, ...] = ("start", "completion")
-    if key.startswith("start:"):
-        key, events = key[len("start:"):], ("start",)
-    if key.startswith("course:") and len(key) > len("course:"):
-        return key[len("course:"):], events
-    return None
+    parsed = keys.parse_course(key)
+    if parsed is None:
+        return None
+    course_id, start_only = parsed
+    return course_id, ("start",) if start_only else ("start", "completion")
 
 
 @attrs.define
@@ -183,7 +183,7 @@ class CompletionWriter:
             if row is not None and row.url:
                 self._content[course_id] = (row.url, row.name)
             else:
-                record = self._publisher.find(f"course:{course_id}")
+                record = self._publisher.find(keys.course(course_id))
                 url = record.get(ORACLE_ATTRIBUTE_NAMES["content_url"]) if record else None
                 title = record.get(ORACLE_ATTRIBUTE_NAMES["title"]) if record else None
                 self._content[course_id] = (str(url), str(title or course_id)) if url else None

@@ -1,4 +1,4 @@
-"""Turn Oracle's refusals into what the seed guide tells the admin to fix."""
+"""Turn Oracle's refusals into what Oracle's setup guide tells the admin to fix."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ _BY_CODE = {
 
 
 def explain(err: OracleError, options: OracleOptions) -> str:
-    """One line naming what failed, in the seed's words where we can tell."""
+    """One line naming what failed, in the setup guide's words where we can tell."""
     words = {"issuer": options.issuer, "username": options.username}
     if err.code in _BY_CODE:
         return _BY_CODE[err.code].format(**words)

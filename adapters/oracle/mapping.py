@@ -4,7 +4,8 @@ Oracle's "External xAPI Content Provider and Oracle Learning Data Exchange Refer
 provider may send with its content push: content URL, title, summary, description, instruction
 languages, expected effort, publisher, author, instructor, status, deactivation date and cover
 art URL. Each has a default source among the provider's course fields; a tenant may point a
-target at another field or a constant (seed step 7.5), or drop an optional one.
+target at another field or a constant (Oracle's setup guide, step 7.5), or drop an optional
+one.
 
 Values are coerced per *target*, so an override from a different field still yields what Oracle
 expects (text, absolute URL, language list, hours, status code, ISO date).

@@ -1,6 +1,6 @@
 """A mock Oracle Learning pod: inbound JWT/OAuth auth, the provider resource, an xAPI LRS.
 
-Behaves as an Oracle pod set up per the seed guide would, as far as public facts go:
+Behaves as an Oracle pod set up per Oracle's setup guide would, as far as public facts go:
 
 - **Auth**: a bearer JWT checked by :class:`~.auth.JwtVerifier` (trusted issuer, certificate
   uploaded for it and found by ``x5t``, known user holding the provider duty role), or an
@@ -109,7 +109,7 @@ class MockOracle(OracleSuitePlatform, MockServer):
         self.add_provider("COURSERA", "Coursera")
 
     def trust(self, issuer: str, certificate: bytes | x509.Certificate) -> str:
-        """Seed step 9: a trusted issuer with an uploaded inbound certificate; returns x5t."""
+        """Setup guide step 9: a trusted issuer with an uploaded inbound certificate; returns x5t."""
         cert = load_certificate(certificate)
         with self.lock:
             self.trusted.setdefault(issuer, []).append(cert)
@@ -117,7 +117,7 @@ class MockOracle(OracleSuitePlatform, MockServer):
         return certificate_x5t(cert)
 
     def add_user(self, name: str, roles: Iterable[str] = (PROVIDER_ROLE,)) -> None:
-        """Seed steps 5-6: a user account with its roles (the provider duty by default)."""
+        """Setup guide steps 5-6: a user account with its roles (the provider duty by default)."""
         with self.lock:
             self.users[name] = set(roles)
             self._verifier = None

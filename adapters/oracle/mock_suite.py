@@ -23,7 +23,8 @@ from lmsbridge.core.secret import Secret
 if TYPE_CHECKING:
     from lmsbridge.core.store import Store
 
-#: The integration user a connected tenant acts as (seed step 6).
+#: The integration user a connected tenant acts as; Oracle's setup guide (step 6) suggests
+#: this user name.
 SUITE_USER = "user.coursera"
 _URL = ORACLE_ATTRIBUTE_NAMES["content_url"]
 _TITLE = ORACLE_ATTRIBUTE_NAMES["title"]
@@ -48,9 +49,9 @@ class OracleSuitePlatform:
     whole_courses = True
 
     def connect(self, store: Store, name: str) -> Tenant:
-        """A tenant on this pod as seed steps 5-9 leave it: a fresh key whose certificate the
-        pod trusts for issuer ``lmsbridge.<name>``, the integration user with the provider
-        duty, learners identified by Oracle user name."""
+        """A tenant on this pod as Oracle's setup guide (steps 5-9) leaves it: a fresh key
+        whose certificate the pod trusts for issuer ``lmsbridge.<name>``, the integration user
+        with the provider duty, learners identified by Oracle user name."""
         keys = generate_keypair(f"lmsbridge {name}")
         issuer = f"lmsbridge.{name}"
         self.trust(issuer, keys.certificate_pem)

@@ -3,8 +3,8 @@
 =====================  =====================================================================
 option                 meaning
 =====================  =====================================================================
-issuer                 trusted issuer the Oracle admin entered (seed step 9.3); jwt only
-username               the integration user, e.g. ``user.coursera`` (seed step 6)
+issuer                 trusted issuer the Oracle admin entered (setup guide step 9.3); jwt only
+username               the integration user, e.g. ``user.coursera`` (setup guide step 6)
 identify_by            ``email`` (work email -> ``mbox``) or ``username`` (-> ``account``)
 auth                   ``jwt`` (default) or ``oauth`` (OCI IAM client credentials)
 oauth_token_url        OCI IAM token endpoint; oauth only

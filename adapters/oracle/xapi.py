@@ -172,11 +172,11 @@ def build_actor(
 ) -> dict[str, Any]:
     """The learner as an xAPI Agent with exactly one identifier.
 
-    ``identify_by`` is the tenant's setting (seed step 3: Oracle matches on the work email or
-    the Oracle user name). ``account_home_page`` is the Oracle pod URL, required for user
-    names. With ``fallback`` the other identifier is used when the preferred one is missing
-    (for tenants that mapped both attributes in Oracle). ``learner`` only names the learner in
-    errors.
+    ``identify_by`` is the tenant's setting (Oracle's setup guide, step 3: Oracle matches on
+    the work email or the Oracle user name). ``account_home_page`` is the Oracle pod URL,
+    required for user names. With ``fallback`` the other identifier is used when the preferred
+    one is missing (for tenants that mapped both attributes in Oracle). ``learner`` only names
+    the learner in errors.
     """
     if identify_by not in ("email", "username"):
         raise StatementError(f"identify_by must be 'email' or 'username', got {identify_by!r}")

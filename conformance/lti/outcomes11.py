@@ -11,21 +11,44 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
-from typing import TYPE_CHECKING
 
-from flask import Response, request
+from flask import Flask, Response, request
 from lxml import etree
 from oauthlib.oauth1.rfc5849 import signature, utils
 
-if TYPE_CHECKING:
-    from lmsbridge.conformance.lti.platform import MockLtiPlatform
+from lmsbridge.conformance.lti.state import PlatformState
+from lmsbridge.conformance.lti.wire import b64
 
 NS = "http://www.imsglobal.org/services/ltiv1p1/xsd/imsoms_v1p0"
 _N = f"{{{NS}}}"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                           huge_tree=False, remove_blank_text=True)
 OPERATIONS = ("replaceResult", "readResult", "deleteResult")
+
+
+def add_consumer(p: PlatformState, key: str, secret: str) -> None:
+    """An LTI 1.1 consumer key and shared secret for Basic Outcomes."""
+    with p.lock:
+        p.lti11_consumers[key] = secret
+
+
+def sourcedid(p: PlatformState, context_id: str, resource_link_id: str, user_id: str) -> str:
+    """The ``lis_result_sourcedid`` of a user on a gradable resource link."""
+    with p.lock:
+        link = p.resource_links[context_id][resource_link_id]
+        if link["line_item"] is None:
+            raise ValueError(f"resource link {resource_link_id!r} has no line item")
+        value = b64(json.dumps([context_id, link["line_item"], user_id]).encode())
+        p.sourcedids[value] = (context_id, link["line_item"], user_id)
+        return value
+
+
+def register(p: PlatformState, app: Flask) -> None:
+    @app.post("/lti11/outcomes")
+    def lti11_outcomes() -> Response:
+        return handle(p)
 
 
 class _SignedRequest:
@@ -35,14 +58,14 @@ class _SignedRequest:
         self.uri, self.http_method, self.params, self.signature = uri, "POST", params, sig
 
 
-def _unauthorized(p: MockLtiPlatform, reason: str) -> Response:
+def _unauthorized(p: PlatformState, reason: str) -> Response:
     with p.lock:
         p.lti11_requests.append({"accepted": False, "error": reason})
     return Response(reason, status=401, content_type="text/plain",
                     headers={"WWW-Authenticate": 'OAuth realm="lti11"'})
 
 
-def _check_oauth(p: MockLtiPlatform, body: bytes) -> str | None:
+def _check_oauth(p: PlatformState, body: bytes) -> str | None:
     """None when the request is signed right, else the reason."""
     header = request.headers.get("Authorization", "")
     if not header.startswith("OAuth "):
@@ -77,7 +100,7 @@ def _check_oauth(p: MockLtiPlatform, body: bytes) -> str | None:
     return None
 
 
-def handle(p: MockLtiPlatform) -> Response:
+def handle(p: PlatformState) -> Response:
     body = request.get_data()
     problem = _check_oauth(p, body)
     if problem:

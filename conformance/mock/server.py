@@ -35,18 +35,16 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Self
 
-from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, jsonify
 from werkzeug.http import HTTP_STATUS_CODES
 
 from lmsbridge.conformance.mock._http import DropConnection, MockHTTPServer, bind
+from lmsbridge.conformance.mock.control import CONTROL_PREFIX, control_app
 from lmsbridge.conformance.mock.faults import FaultRule, FaultSet
 from lmsbridge.conformance.mock.requestlog import LoggedRequest, RequestLog
 
 WSGIEnvironment = dict[str, Any]
 StartResponse = Callable[..., Any]
-
-CONTROL_PREFIX = "/_mock"
 
 # How often the accept loop checks for stop(): the longest stop() waits for it. Short, so a
 # test suite starting a server per test does not spend its time in teardown.
@@ -81,8 +79,6 @@ class MockServer:
         self._thread: threading.Thread | None = None
         self.app = Flask(type(self).__module__)
         self.routes(self.app)
-        # The control endpoints live in their own app so that a platform's auth checks
-        # (before_request hooks) and catch-all routes never touch them.
         self._control = self._control_app()
         with self.lock:
             self.reset()
@@ -133,6 +129,10 @@ class MockServer:
             f'Bearer error="invalid_token", error_description="{description}"'
         )
         return response
+
+    def _control_app(self) -> Flask:
+        """The app serving ``/_mock/`` (:mod:`.control`); extend it with seeding routes."""
+        return control_app(self)
 
     def malformed_json_response(self, rule: FaultRule, answer: Response | None) -> Response:
         """A JSON body cut short, with a Content-Length that matches the cut body.
@@ -358,59 +358,6 @@ class MockServer:
             if rule.kind == "malformed_json":
                 return self.malformed_json_response(rule, answer)
         raise AssertionError(f"fault kind {rule.kind!r} has no response")  # pragma: no cover
-
-    # --------------------------------------------------------------- control endpoints
-
-    def _control_app(self) -> Flask:
-        control = Flask(__name__)
-
-        @control.get(f"{CONTROL_PREFIX}/state")
-        def get_state() -> Response:
-            with self.lock:
-                return jsonify(self.state())
-
-        @control.post(f"{CONTROL_PREFIX}/reset")
-        def post_reset() -> tuple[str, int]:
-            with self.lock:
-                self.reset()
-            return "", 204
-
-        @control.get(f"{CONTROL_PREFIX}/faults")
-        def get_faults() -> Response:
-            return jsonify(faults=self.faults.as_list())
-
-        @control.post(f"{CONTROL_PREFIX}/faults")
-        def post_faults() -> tuple[Response, int]:
-            data = request.get_json(force=True, silent=True)
-            specs = data if isinstance(data, list) else [data]
-            if data is None or not all(isinstance(spec, dict) for spec in specs):
-                return _error("body must be a JSON fault rule object or a list of them", 400)
-            try:
-                rules = self.faults.extend(specs)
-            except ValueError as exc:
-                return _error(str(exc), 400)
-            return jsonify(faults=[rule.as_dict() for rule in rules]), 201
-
-        @control.delete(f"{CONTROL_PREFIX}/faults")
-        def delete_faults() -> tuple[str, int]:
-            self.faults.clear()
-            return "", 204
-
-        @control.delete(f"{CONTROL_PREFIX}/faults/<int:rule_id>")
-        def delete_fault(rule_id: int) -> tuple[str, int] | tuple[Response, int]:
-            if not self.faults.remove(rule_id):
-                return _error(f"no fault rule with id {rule_id}", 404)
-            return "", 204
-
-        @control.errorhandler(HTTPException)
-        def http_error(exc: HTTPException) -> tuple[Response, int]:
-            return _error(exc.description or exc.name, exc.code or 500)
-
-        return control
-
-
-def _error(message: str, status: int) -> tuple[Response, int]:
-    return jsonify(error=message), status
 
 
 def _set_retry_after(response: Response, rule: FaultRule) -> None:

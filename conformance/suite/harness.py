@@ -15,6 +15,7 @@ import pytest
 from attrs import define, field
 
 from lmsbridge.conformance.suite.platform import SeedMember
+from lmsbridge.core import keys
 from lmsbridge.core.model import (
     Context,
     Delivery,
@@ -131,7 +132,7 @@ class Connection:
 
 
 def column_set(tenant: str, context_id: str, count: int = 3) -> list[GradebookColumn]:
-    return [GradebookColumn(tenant, context_id, f"item:quiz-{n}", f"Quiz {n}",
+    return [GradebookColumn(tenant, context_id, keys.item(f"quiz-{n}"), f"Quiz {n}",
                             score_maximum=10.0 * n) for n in range(1, count + 1)]
 
 

@@ -6,8 +6,8 @@ import click
 
 from lmsbridge.core.cli.app import App, emit_json, pass_app
 from lmsbridge.core.engine import catalog as engine_catalog
+from lmsbridge.core.engine.scope import utcnow
 from lmsbridge.core.runtime import Runtime
-from lmsbridge.core.store.schema import now
 
 
 @click.group()
@@ -21,7 +21,7 @@ def catalog() -> None:
 @pass_app
 def sync_(app: App, force: bool, as_json: bool) -> None:
     """Read the activated programs' courses and items; retire what disappeared."""
-    result = engine_catalog.sync(app.store, app.registry, Runtime(app.store), now,
+    result = engine_catalog.sync(app.store, app.registry, Runtime(app.store), utcnow,
                                  force=force)
     if as_json:
         emit_json(result)

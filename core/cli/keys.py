@@ -4,7 +4,6 @@ import click
 
 from lmsbridge.core.cli.app import App, emit_json, pass_app, table
 from lmsbridge.core.lti.keys import ToolKeyring
-from lmsbridge.core.store.schema import tool_keys
 
 
 @click.group()
@@ -35,10 +34,7 @@ def retire(app: App) -> None:
 @pass_app
 def list_(app: App, as_json: bool) -> None:
     """List keys (kid, created, retire after); never the private halves."""
-    with app.store.engine.connect() as conn:
-        rows = conn.execute(tool_keys.select().with_only_columns(
-            tool_keys.c.kid, tool_keys.c.created_at, tool_keys.c.retire_after)
-            .order_by(tool_keys.c.created_at)).all()
+    rows = app.store.tool_keys.list()
     data = [{"kid": r.kid, "created_at": r.created_at, "retire_after": r.retire_after,
              "signing": r.retire_after is None} for r in rows]
     if as_json:

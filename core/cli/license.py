@@ -1,8 +1,8 @@
+from datetime import UTC, datetime
+
 import click
 
 from lmsbridge.core.cli.app import App, pass_app
-from lmsbridge.core.lti.licenses import release_license
-from lmsbridge.core.store.schema import now
 
 
 @click.group()
@@ -21,8 +21,7 @@ def release(app: App, tenant: str, program_id: str, learner_id: str | None,
     """Free a learner's license so another can take it ("Remove Learners")."""
     if (learner_id is None) == (email is None):
         raise click.UsageError("give exactly one of --learner or --email")
-    with app.store.engine.begin() as conn:
-        freed = release_license(conn, tenant, program_id, learner_id=learner_id, email=email,
-                                now=now())
+    freed = app.store.licenses.release(tenant, program_id, learner_id=learner_id, email=email,
+                                       now=datetime.now(UTC))
     click.echo(f"released the license of learner {freed} for program {program_id} "
                f"(tenant {tenant})")

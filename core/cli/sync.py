@@ -84,6 +84,9 @@ def show(app: App, report: SyncReport) -> None:
         for context, learners in t.without_sso.items():
             click.echo(f"{t.tenant}: in {context}, enrolled but never launched: "
                        f"{', '.join(learners)}")
+        if t.stale_links:
+            click.echo(f"{t.tenant}: links to retired content, remove them in the LMS: "
+                       f"{', '.join(t.stale_links)}")
         if t.content:  # learning platforms (Oracle): what the content push did
             click.echo(f"{t.tenant}: content " + ", ".join(
                 f"{n} {what}" for what, n in sorted(t.content.items())))

@@ -1,8 +1,8 @@
 """Catalog sync: the activated programs' courses and items, as the provider has them now.
 
-Runs at most once a day unless forced (the seed: a course added to an activated program is
-publishable within 24 hours; support can force it). Content missing upstream is marked
-retired and every live link to it is handed to the tenant adapter's retire hook.
+Runs at most once a day unless forced: a course added to an activated program is publishable
+within 24 hours, and support can force a read. Content missing upstream is marked retired
+and every live link to it is handed to the tenant adapter's retire hook.
 """
 
 from __future__ import annotations
@@ -11,19 +11,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from attrs import define, field
-from sqlalchemy import select
 
-from lmsbridge.core.engine import watermarks
-from lmsbridge.core.engine.contexts import load_context
 from lmsbridge.core.engine.learning import CONTEXT as LEARNING_CONTEXT
-from lmsbridge.core.engine.providers import Providers
 from lmsbridge.core.errors import AdapterError
-from lmsbridge.core.model import Course, Item, Program, Publication, Tenant
+from lmsbridge.core.model import Program, Publication
 from lmsbridge.core.plugins import Registry
 from lmsbridge.core.runtime import Runtime
 from lmsbridge.core.store import Store
-from lmsbridge.core.store.schema import courses, items, programs, published_links
-from lmsbridge.core.store.schema import tenants as tenants_table
+from lmsbridge.core.store.catalog import RetiringLink
 
 WATERMARK = "catalog:synced_at"
 INTERVAL = timedelta(hours=24)
@@ -44,8 +39,7 @@ class CatalogResult:
 
 
 def is_due(store: Store, now: datetime) -> bool:
-    with store.engine.connect() as conn:
-        last = watermarks.read_time(conn, WATERMARK)
+    last = store.watermarks.read_time(WATERMARK)
     return last is None or now - last >= INTERVAL
 
 
@@ -67,7 +61,7 @@ def sync(store: Store, registry: Registry, runtime: Runtime, now: Callable[[], d
     by_provider = activated_program_ids(store)
     unowned = by_provider.pop(None, [])
     upstream: dict[str, tuple[Program, str]] = {}
-    for provider in Providers(store).list():
+    for provider in store.providers.list():
         wanted = set(by_provider.get(provider.name, ())) | set(unowned)
         if not wanted:
             continue
@@ -78,101 +72,31 @@ def sync(store: Store, registry: Registry, runtime: Runtime, now: Callable[[], d
     result.ran = True
     result.programs = len(upstream)
     result.missing_programs = [pid for pid in wanted_ids if pid not in upstream]
-    with store.engine.begin() as conn:
-        for program, provider_name in upstream.values():
-            _store_program(conn, program, now(), result,
-                           store.programs.provider_id(conn, provider_name))
-        watermarks.write(conn, WATERMARK, now())
+    changes = store.catalog.store(upstream.values(), now(), WATERMARK)
+    result.added_courses.extend(changes.added_courses)
+    result.retired_courses.extend(changes.retired_courses)
+    result.retired_items.extend(changes.retired_items)
     retire_links(store, registry, runtime, result)
     return result
 
 
-def _store_program(conn, program: Program, at: datetime, result: CatalogResult,
-                   provider_id: int) -> None:
-    values = {"name": program.name, "seats": program.seats, "synced_at": at,
-              "provider_id": provider_id}
-    if conn.execute(select(programs.c.id).where(programs.c.id == program.id)).first():
-        conn.execute(programs.update().where(programs.c.id == program.id).values(**values))
-    else:
-        conn.execute(programs.insert().values(id=program.id, **values))
-    known = {r.id: r for r in conn.execute(
-        select(courses.c.id, courses.c.retired).where(courses.c.program_id == program.id))}
-    for course in program.courses:
-        values = {"name": course.name, "url": course.url, "description": course.description,
-                  "retired": False, "synced_at": at}
-        if course.id in known:
-            conn.execute(courses.update().where((courses.c.program_id == program.id)
-                                                & (courses.c.id == course.id)).values(**values))
-            if known[course.id].retired:
-                result.added_courses.append(course.id)  # back upstream
-        else:
-            conn.execute(courses.insert().values(program_id=program.id, id=course.id,
-                                                 **values))
-            result.added_courses.append(course.id)
-        _store_items(conn, course, result)
-    upstream_ids = {c.id for c in program.courses}
-    for cid, row in known.items():
-        if cid not in upstream_ids and not row.retired:
-            conn.execute(courses.update().where((courses.c.program_id == program.id)
-                                                & (courses.c.id == cid)).values(retired=True))
-            conn.execute(items.update().where(items.c.course_id == cid).values(retired=True))
-            result.retired_courses.append(cid)
-
-
-def _store_items(conn, course: Course, result: CatalogResult) -> None:
-    known = {r.id: r.retired for r in conn.execute(
-        select(items.c.id, items.c.retired).where(items.c.course_id == course.id))}
-    for item in course.items:
-        values = {"name": item.name, "gradable": item.gradable, "max_score": item.max_score,
-                  "retired": False}
-        if item.id in known:
-            conn.execute(items.update().where((items.c.course_id == course.id)
-                                              & (items.c.id == item.id)).values(**values))
-        else:
-            conn.execute(items.insert().values(course_id=course.id, id=item.id, **values))
-    upstream_ids = {i.id for i in course.items}
-    for iid, retired in known.items():
-        if iid not in upstream_ids and not retired:
-            conn.execute(items.update().where((items.c.course_id == course.id)
-                                              & (items.c.id == iid)).values(retired=True))
-            result.retired_items.append(f"{course.id}/{iid}")
-
-
 def retire_links(store: Store, registry: Registry, runtime: Runtime,
-                 result: CatalogResult, tenant: Tenant | None = None) -> None:
-    """Hand every live link (of ``tenant``, or all) to retired content to its tenant's
-    adapter, then mark it. A call that fails leaves its links live, to be tried again."""
-    pl = published_links
-    query = (select(pl.c.id, tenants_table.c.name.label("tenant"), pl.c.context_id,
-                    pl.c.program_id, pl.c.course_id, pl.c.item_id, pl.c.platform_ref,
-                    programs.c.name.label("program_name"),
-                    courses.c.name.label("course_name"), courses.c.retired.label("c_retired"),
-                    items.c.name.label("item_name"), items.c.retired.label("i_retired"),
-                    items.c.max_score, items.c.gradable)
-             .join(tenants_table, tenants_table.c.id == pl.c.tenant_id)
-             .join(programs, programs.c.id == pl.c.program_id)
-             .join(courses, (courses.c.program_id == pl.c.program_id)
-                   & (courses.c.id == pl.c.course_id))
-             .outerjoin(items, (items.c.course_id == pl.c.course_id)
-                        & (items.c.id == pl.c.item_id))
-             .where(pl.c.retired.is_(False))
-             .where(courses.c.retired.is_(True) | items.c.retired.is_(True)))
-    if tenant is not None:
-        query = query.where(tenants_table.c.name == tenant.name)
-    with store.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    by_target: dict[tuple[str, str], list] = {}
-    for row in rows:
-        by_target.setdefault((row.tenant, row.context_id), []).append(row)
+                 result: CatalogResult, tenant_id: int | None = None) -> None:
+    """Hand every live link (of the tenant ``tenant_id``, or all) to retired content to its
+    tenant's adapter, then mark it. A call that fails leaves its links live, to be tried
+    again."""
+    by_target: dict[tuple[str, str], list[RetiringLink]] = {}
+    for link in store.catalog.retiring_links(tenant_id):
+        by_target.setdefault((link.tenant.name, link.context_id), []).append(link)
     for (tenant_name, context_id), group in sorted(by_target.items()):
         owner = store.tenants.get(tenant_name)
         # A learning platform's content lives in no course shell (see engine.learning).
         shell = context_id != LEARNING_CONTEXT
-        pubs = [_publication(owner, r, shell) for r in group]
+        pubs = [_publication(link, shell) for link in group]
         try:
             answered = registry.retire_content(
-                owner, load_context(store, owner, context_id) if shell else None, pubs,
-                runtime)
+                owner, store.contexts.get(group[0].tenant, context_id) if shell else None,
+                pubs, runtime)
         except AdapterError:  # the adapter has no retire hook: the links are stale
             answered = pubs
         except Exception as exc:  # platform down: the links stay live and are tried again
@@ -183,18 +107,10 @@ def retire_links(store: Store, registry: Registry, runtime: Runtime,
         result.retired_links.setdefault(tenant_name, []).extend(sorted(retired))
         result.stale_links.setdefault(tenant_name, []).extend(
             sorted(p.key for p in pubs if p.key not in retired))
-        with store.engine.begin() as conn:
-            conn.execute(pl.update().where(pl.c.id.in_([r.id for r in group]))
-                         .values(retired=True))
+        store.catalog.mark_links_retired([link.id for link in group])
 
 
-def _publication(tenant: Tenant, row, shell: bool = True) -> Publication:
-    course = Course(row.course_id, row.program_id, row.course_name, retired=row.c_retired)
-    item = None
-    if row.item_id is not None:
-        item = Item(row.item_id, row.course_id, row.item_name or row.item_id,
-                    gradable=bool(row.gradable if row.gradable is not None else True),
-                    max_score=row.max_score or 1.0, retired=bool(row.i_retired))
-    return Publication(tenant.name, Program(row.program_id, row.program_name), course, item,
-                       context_id=row.context_id if shell else None,
-                       platform_ref=row.platform_ref)
+def _publication(link: RetiringLink, shell: bool = True) -> Publication:
+    return Publication(link.tenant.name, link.program, link.course, link.item,
+                       context_id=link.context_id if shell else None,
+                       platform_ref=link.platform_ref)

@@ -4,26 +4,22 @@ Each batch (one context, up to ``batch_size`` writes) is one ``write_grades`` ca
 answers are recorded as soon as it returns, so a runner killed mid-run loses at most the
 batches in flight — their deliveries are still pending and go out on the next run. Retries
 wait what the platform asked (Retry-After) or back off exponentially; a wait longer than
-``max_wait`` is left to the next run. Draining starts with :func:`.outbox.reopen`: failed
-deliveries not refused for good are queued again, and ones a newer grade replaced dropped.
+``max_wait`` is left to the next run. Draining starts with
+:meth:`~lmsbridge.core.store.outbox.Outbox.reopen`: failed deliveries not refused for good
+are queued again, and ones a newer grade replaced dropped.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import datetime
 
 from attrs import define, evolve
 
-from lmsbridge.core.engine import columns, outbox
-from lmsbridge.core.engine.contexts import load_contexts
-from lmsbridge.core.engine.sqlutil import chunks
-from lmsbridge.core.model import Context, Delivery, DeliveryResult, Outcome, Tenant
-from lmsbridge.core.plugins import Registry
-from lmsbridge.core.runtime import Runtime
-from lmsbridge.core.store import Store
+from lmsbridge.core.engine.backoff import retry_delay
+from lmsbridge.core.engine.scope import TenantScope
+from lmsbridge.core.model import Context, Delivery, DeliveryResult, Outcome
 
 Progress = Callable[[int], None]
 SLICES_PER_SLOT = 4  # batches per concurrent slot, so slots finish at about the same time
@@ -40,36 +36,32 @@ class DeliveryOptions:
 class DeliveryCounts:
     sent: int = 0  # DELIVERED
     current: int = 0  # CURRENT: the platform already held it
-    rejected: int = 0
-    retried: int = 0  # RETRY answers (a delivery may count more than once)
     waiting_for_column: int = 0
-    calls: int = 0
-    requeued: int = 0  # failed deliveries queued again by outbox.reopen
+    requeued: int = 0  # failed deliveries queued again by Outbox.reopen
     dropped: int = 0  # failed deliveries a newer revision of their cell replaced
 
 
-def drain(store: Store, registry: Registry, runtime: Runtime, tenant: Tenant,
-          now: Callable[[], datetime], sleep: Callable[[float], None],
+def drain(scope: TenantScope, sleep: Callable[[float], None],
           options: DeliveryOptions | None = None,
           progress: Progress | None = None, *, shells: bool = True) -> DeliveryCounts:
     """``shells`` False: the platform has no course shells or columns (a learning platform);
     every due delivery is ready and goes out with no context."""
     options = options or DeliveryOptions()
-    in_flight = registry.adapter(tenant.kind).spec.max_in_flight
+    outbox, now = scope.store.outbox, scope.now
+    in_flight = scope.registry.adapter(scope.tenant.kind).spec.max_in_flight
     counts = DeliveryCounts()
-    counts.requeued, counts.dropped = outbox.reopen(store, tenant)
+    counts.requeued, counts.dropped = outbox.reopen(scope.ref)
     for round_ in range(options.max_rounds):
-        todo = outbox.due(store, tenant, now())
+        todo = outbox.due(scope.ref, now())
         ready = todo
         if shells:
-            refs = columns.refs(store, tenant)
+            refs = scope.store.columns.refs(scope.ref)
             ready = [evolve(d, column_ref=refs[(d.context_id, d.column_key)]) for d in todo
                      if (d.context_id, d.column_key) in refs]
         counts.waiting_for_column = len(todo) - len(ready)
         if ready:
-            _send_all(store, registry, runtime, tenant, ready, in_flight, options, now,
-                      counts, progress, shells)
-        nxt = outbox.next_due(store, tenant)
+            _send_all(scope, ready, in_flight, options, counts, progress, shells)
+        nxt = outbox.next_due(scope.ref)
         if nxt is None or round_ + 1 == options.max_rounds:
             break
         wait = (nxt - now()).total_seconds()
@@ -86,14 +78,20 @@ def batch_size(todo: int, in_flight: int, largest: int) -> int:
     return max(1, min(largest, math.ceil(todo / (in_flight * SLICES_PER_SLOT))))
 
 
-def _send_all(store, registry, runtime, tenant, ready: list[Delivery], in_flight: int,
-              options: DeliveryOptions, now, counts: DeliveryCounts,
+def chunks(items: Sequence, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _send_all(scope: TenantScope, ready: list[Delivery], in_flight: int,
+              options: DeliveryOptions, counts: DeliveryCounts,
               progress: Progress | None, shells: bool) -> None:
+    tenant, registry, runtime = scope.tenant, scope.registry, scope.runtime
     by_context: dict[str, list[Delivery]] = {}
     for d in ready:
         by_context.setdefault(d.context_id, []).append(d)
-    contexts: dict[str, Context | None] = (load_contexts(store, tenant, by_context) if shells
-                                           else dict.fromkeys(by_context))
+    contexts: dict[str, Context | None] = (scope.store.contexts.many(scope.ref, by_context)
+                                           if shells else dict.fromkeys(by_context))
     size = batch_size(len(ready), in_flight, options.batch_size)
     batches = [(contexts[cid], batch) for cid, group in by_context.items()
                for batch in chunks(group, size)]
@@ -104,7 +102,8 @@ def _send_all(store, registry, runtime, tenant, ready: list[Delivery], in_flight
         except Exception as exc:  # the platform or adapter failed the whole call
             detail = f"{type(exc).__name__}: {exc}"[:500]
             results = [DeliveryResult(d.dedupe_key, Outcome.RETRY, detail) for d in batch]
-        return outbox.record(store, tenant, batch, results or [], now())
+        return scope.store.outbox.record(scope.ref, batch, results or [], scope.now(),
+                                         retry_delay)
 
     with ThreadPoolExecutor(max_workers=in_flight,
                             thread_name_prefix=f"deliver-{tenant.name}") as pool:
@@ -112,10 +111,7 @@ def _send_all(store, registry, runtime, tenant, ready: list[Delivery], in_flight
                    for context, batch in batches}
         for future in as_completed(futures):
             answered = future.result()
-            counts.calls += 1
             counts.sent += answered[Outcome.DELIVERED]
             counts.current += answered[Outcome.CURRENT]
-            counts.rejected += answered[Outcome.REJECTED]
-            counts.retried += answered[Outcome.RETRY]
             if progress is not None:
                 progress(futures[future])

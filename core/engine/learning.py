@@ -20,7 +20,8 @@ from attrs import define, field
 from sqlalchemy import Select, and_, exists, func, literal, or_, select
 
 from lmsbridge.core.capabilities import AdapterKind
-from lmsbridge.core.engine.eligibility import FINAL_ITEM, course_key
+from lmsbridge.core.keys import FINAL_ITEM
+from lmsbridge.core.keys import course_sql as course_key
 from lmsbridge.core.model import Course, Program, Publication, Tenant
 from lmsbridge.core.plugins import Registry
 from lmsbridge.core.runtime import Runtime

@@ -14,18 +14,19 @@ from datetime import datetime
 from typing import Any
 
 from attrs import define, field
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import Select
 
-from lmsbridge.core.engine.eligibility import cells
-from lmsbridge.core.model import DeliveryStatus, Tenant, dedupe_key
-from lmsbridge.core.store import Store
-from lmsbridge.core.store.schema import deliveries, held_grades
+from lmsbridge.core import keys
+from lmsbridge.core.engine.scope import TenantScope
+from lmsbridge.core.model import DeliveryStatus, Tenant
+from lmsbridge.core.store import grade_options
+from lmsbridge.core.store.outbox import Planning
 
 CHUNK = 2000
 SAMPLE = 20
 
-# (tenant, tenant id) -> the cells to fill: eligibility.cells for LMSs, learning.cells else.
+# (tenant, tenant id) -> the cells to fill: the grade option's for an LMS
+# (grade_options.cells), learning.cells for a learning platform.
 Cells = Callable[[Tenant, int], Select]
 
 
@@ -39,56 +40,36 @@ class Plan:
     sample: list[dict[str, Any]] = field(factory=list)
 
 
-def _joined(tenant: Tenant, tenant_id: int, cells_of: Cells):
-    cell = cells_of(tenant, tenant_id).subquery("cells")
-    h = held_grades
-    on = and_(h.c.tenant_id == tenant_id, h.c.context_id == cell.c.context_id,
-              h.c.column_key == cell.c.column_key, h.c.learner_id == cell.c.learner_id)
-    changed = h.c.grade_revision.is_(None) | (h.c.grade_revision < cell.c.revision)
-    return cell, on, changed
-
-
-def plan(store: Store, tenant: Tenant, now: Callable[[], datetime], *, full: bool = False,
-         dry_run: bool = False, cells_of: Cells = cells) -> Plan:
+def plan(scope: TenantScope, *, full: bool = False, dry_run: bool = False,
+         cells_of: Cells = grade_options.cells) -> Plan:
+    tenant = scope.tenant
     result = Plan(tenant.name)
-    with store.engine.begin() as conn:
-        tenant_id = store.tenants.id_of(conn, tenant.name)
-        cell, on, changed = _joined(tenant, tenant_id, cells_of)
-        counts = conn.execute(
-            select(func.count(), func.sum(case((changed, 0), else_=1)))
-            .select_from(cell.outerjoin(held_grades, on))).one()
-        result.unchanged = int(counts[1] or 0)
+    with scope.store.outbox.planning(scope.ref, cells_of(tenant, scope.id)) as outbox:
+        result.unchanged = outbox.unchanged()
         full = full or not tenant.incremental  # the tenant's own setting
-        query = select(cell).select_from(cell.outerjoin(held_grades, on))
-        if not full:
-            query = query.where(changed)
-        rows = conn.execute(query.execution_options(yield_per=CHUNK))
-        for chunk in rows.partitions():
-            _plan_chunk(conn, tenant, tenant_id, chunk, now(), result, full, dry_run)
-        rows.close()
+        for chunk in outbox.candidates(every=full, chunk=CHUNK):
+            _plan_chunk(outbox, tenant, chunk, scope.now(), result, full, dry_run)
         if not dry_run:
-            result.superseded = _supersede(conn, tenant_id)
+            result.superseded = outbox.supersede()
         if full:
             result.unchanged = 0
     return result
 
 
-def _plan_chunk(conn: Connection, tenant: Tenant, tenant_id: int, chunk, at: datetime,
-                result: Plan, full: bool, dry_run: bool) -> None:
+def _plan_chunk(outbox: Planning, tenant: Tenant, chunk, at: datetime, result: Plan,
+                full: bool, dry_run: bool) -> None:
     wanted: dict[str, dict[str, Any]] = {}
     for row in chunk:
-        key = dedupe_key(tenant.name, row.context_id, row.column_key, row.learner_id,
-                         row.revision)
+        key = keys.dedupe(tenant.name, row.context_id, row.column_key, row.learner_id,
+                          row.revision)
         wanted.setdefault(key, {
-            "tenant_id": tenant_id, "dedupe_key": key, "context_id": row.context_id,
+            "dedupe_key": key, "context_id": row.context_id,
             "column_key": row.column_key, "learner_id": row.learner_id,
             "lms_user_id": row.lms_user_id, "score": row.score, "max_score": row.max_score,
             "grade_revision": row.revision, "timestamp": row.updated_at,
             "started_at": row.started_at,
             "status": DeliveryStatus.PENDING.value, "attempts": 0, "created_at": at})
-    existing = dict(conn.execute(
-        select(deliveries.c.dedupe_key, deliveries.c.status)
-        .where(deliveries.c.dedupe_key.in_(list(wanted)))).all())
+    existing = outbox.statuses(list(wanted))
     new = [values for key, values in wanted.items() if key not in existing]
     # Incremental: a revision already in the outbox (pending, delivered or rejected for
     # good) is never planned again. Full: delivered and rejected ones go out once more.
@@ -97,31 +78,9 @@ def _plan_chunk(conn: Connection, tenant: Tenant, tenant_id: int, chunk, at: dat
     result.planned += len(new)
     room = SAMPLE - len(result.sample)
     if room > 0:
-        result.sample.extend({k: v for k, v in values.items() if k != "tenant_id"}
-                             for values in new[:room])
+        result.sample.extend(dict(values) for values in new[:room])
     result.resent += len(again)
     if dry_run:
         return
-    if new:
-        conn.execute(deliveries.insert(), new)
-    if again:
-        conn.execute(deliveries.update().where(deliveries.c.dedupe_key.in_(again)).values(
-            status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=None,
-            last_error=None, created_at=at, delivered_at=None))
-
-
-def _supersede(conn: Connection, tenant_id: int) -> int:
-    newer = deliveries.alias("newer")
-    stale = (select(deliveries.c.id)
-             .where(deliveries.c.tenant_id == tenant_id,
-                    deliveries.c.status == DeliveryStatus.PENDING.value)
-             .where(select(newer.c.id).where(
-                 newer.c.tenant_id == deliveries.c.tenant_id,
-                 newer.c.context_id == deliveries.c.context_id,
-                 newer.c.column_key == deliveries.c.column_key,
-                 newer.c.learner_id == deliveries.c.learner_id,
-                 newer.c.grade_revision > deliveries.c.grade_revision).exists()))
-    ids = list(conn.execute(stale).scalars())
-    if ids:
-        conn.execute(deliveries.delete().where(deliveries.c.id.in_(ids)))
-    return len(ids)
+    outbox.add(new)
+    outbox.resend(again, at)

@@ -1,48 +1,12 @@
-"""Registered content providers (the ``providers`` table; secrets in ``provider:<name>``)."""
+"""Registered content providers, reached from a :class:`~lmsbridge.core.store.Store`: the
+store's ``providers`` repository, for callers that hold the store itself."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from lmsbridge.core.errors import AlreadyExists, NotFound
-from lmsbridge.core.model import Provider
-from lmsbridge.core.secret import Secret
 from lmsbridge.core.store import Store
-from lmsbridge.core.store.schema import credentials, providers
+from lmsbridge.core.store.providers import Providers as _Providers
 
 
-class Providers:
+class Providers(_Providers):
     def __init__(self, store: Store):
-        self.store = store
-
-    def add(self, provider: Provider, client_id: str, client_secret: Secret) -> Provider:
-        """Register a provider with its API credentials; all or nothing."""
-        scope = f"provider:{provider.name}"
-        box = self.store.box
-        try:
-            with self.store.engine.begin() as conn:
-                conn.execute(providers.insert().values(
-                    name=provider.name, kind=provider.kind, base_url=provider.base_url,
-                    org_id=provider.org_id))
-                conn.execute(credentials.delete().where(credentials.c.scope == scope))
-                conn.execute(credentials.insert(), [
-                    {"scope": scope, "name": "client_id",
-                     "ciphertext": box.encrypt(Secret(client_id))},
-                    {"scope": scope, "name": "client_secret",
-                     "ciphertext": box.encrypt(client_secret)}])
-        except IntegrityError:
-            raise AlreadyExists(f"provider {provider.name!r} already exists") from None
-        return provider
-
-    def get(self, name: str) -> Provider:
-        with self.store.engine.connect() as conn:
-            row = conn.execute(select(providers).where(providers.c.name == name)).first()
-        if row is None:
-            raise NotFound(f"no provider named {name!r} (see `lmsbridge provider list`)")
-        return Provider(row.name, row.kind, row.base_url, row.org_id)
-
-    def list(self) -> list[Provider]:
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(select(providers).order_by(providers.c.name)).all()
-        return [Provider(r.name, r.kind, r.base_url, r.org_id) for r in rows]
+        super().__init__(store.engine, lambda: store.box)

@@ -9,7 +9,7 @@ from attrs import asdict, define, field
 
 from lmsbridge.core.store import Store
 
-# The seed's promise: grades reach the gradebook within 72 hours of completion.
+# Grades reach the gradebook within 72 hours of completion; an older undelivered one is overdue.
 PROMISE = timedelta(hours=72)
 
 
@@ -28,6 +28,8 @@ class TenantReport:
     failed: int = 0
     pending: int = 0
     waiting_for_column: int = 0
+    requeued: int = 0  # failed deliveries queued again for one more try this run
+    dropped: int = 0  # failed deliveries dropped: a newer revision of their cell replaced them
     learners_without_sso: int = 0
     without_sso: dict[str, list[str]] = field(factory=dict)
     licenses_used: int = 0
@@ -35,6 +37,7 @@ class TenantReport:
     oldest_pending_at: datetime | None = None
     oldest_pending_hours: float | None = None
     overdue: bool = False  # oldest undelivered grade is older than 72 hours
+    # Links to content retired upstream the platform still shows: remove them in the LMS.
     stale_links: list[str] = field(factory=list)
     # Learning platforms (Oracle): content pushed, by the adapter's counts (created, updated,
     # unchanged, failed, ...) plus what was deactivated; learners it cannot identify.

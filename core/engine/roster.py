@@ -1,22 +1,16 @@
 """Roster check: learners enrolled in an LMS course who never came through SSO.
 
-The seed's "student doesn't appear": for every context with a live published link, read the
+"A student doesn't appear": for every context with a live published link, read the
 platform's roster and list active learners with no launch and no account link.
 """
 
 from __future__ import annotations
 
 from attrs import define, field
-from sqlalchemy import select
 
-from lmsbridge.core.engine.contexts import load_context
-from lmsbridge.core.engine.eligibility import is_bound
+from lmsbridge.core.engine.scope import TenantScope
 from lmsbridge.core.errors import AdapterError
-from lmsbridge.core.model import MemberStatus, Tenant
-from lmsbridge.core.plugins import Registry
-from lmsbridge.core.runtime import Runtime
-from lmsbridge.core.store import Store
-from lmsbridge.core.store.schema import account_links, launches, published_links
+from lmsbridge.core.model import MemberStatus
 
 
 @define
@@ -38,23 +32,14 @@ def is_learner(roles) -> bool:
                for r in roles)
 
 
-def check(store: Store, registry: Registry, runtime: Runtime, tenant: Tenant) -> RosterResult:
+def check(scope: TenantScope) -> RosterResult:
     result = RosterResult()
-    with store.engine.connect() as conn:
-        tid = store.tenants.id_of(conn, tenant.name)
-        context_ids = sorted(set(conn.execute(
-            select(published_links.c.context_id).where(published_links.c.tenant_id == tid,
-                                                       published_links.c.retired.is_(False),
-                                                       is_bound())
-        ).scalars()))
-        known = set(conn.execute(select(account_links.c.sub).where(
-            account_links.c.tenant_id == tid)).scalars())
-        known |= set(conn.execute(select(launches.c.sub).where(
-            launches.c.tenant_id == tid)).scalars())
+    context_ids = scope.store.roster.published_contexts(scope.id)
+    known = scope.store.roster.known_users(scope.id)
     for context_id in context_ids:
-        context = load_context(store, tenant, context_id)
+        context = scope.store.contexts.get(scope.ref, context_id)
         try:
-            members = list(registry.read_roster(tenant, context, runtime))
+            members = list(scope.registry.read_roster(scope.tenant, context, scope.runtime))
         except AdapterError as exc:
             result.skipped = str(exc)
             return result

@@ -1,14 +1,13 @@
 """Sync runs: one runner per tenant at a time, with a heartbeat, on SQLite and PostgreSQL.
 
-The lock is the unique partial index ``uq_sync_runs_running`` (one ``running`` row per
-tenant): inserting a second one fails on both databases, whatever process tries. A run whose
-heartbeat stopped (or whose process on this host is gone) is marked abandoned so the next
-runner can take over; its pending deliveries are simply still in the outbox.
+The lock is the store's (:mod:`lmsbridge.core.store.runs`): one ``running`` row per tenant,
+whatever process tries. A run whose heartbeat stopped (or whose process on this host is gone)
+is marked abandoned so the next runner can take over; its pending deliveries are simply
+still in the outbox.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
@@ -16,13 +15,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from lmsbridge.core.errors import LmsbridgeError
 from lmsbridge.core.model import RunStatus
 from lmsbridge.core.store import Store
-from lmsbridge.core.store.schema import sync_runs
+from lmsbridge.core.store.tenants import TenantRef
 
 STALE_AFTER = timedelta(minutes=10)
 HEARTBEAT_EVERY = 30.0  # seconds; well under STALE_AFTER
@@ -52,37 +48,33 @@ def _process_gone(owner: str | None) -> bool:
 
 
 class Runs:
+    """A tenant is named, or given as the :class:`TenantRef` a bound run already holds."""
+
     def __init__(self, store: Store, now: Callable[[], datetime], *,
                  stale_after: timedelta = STALE_AFTER, owner: str | None = None):
         self.store, self.now, self.stale_after = store, now, stale_after
         self.owner = owner or this_owner()
 
-    def start(self, tenant: str) -> int:
+    def _ref(self, tenant: str | TenantRef) -> TenantRef:
+        return tenant if isinstance(tenant, TenantRef) else self.store.tenants.ref(tenant)
+
+    def start(self, tenant: str | TenantRef) -> int:
         """Take the tenant's lock with a new running run; raise TenantBusy if held."""
-        self.reap(tenant)
-        at = self.now()
-        try:
-            with self.store.engine.begin() as conn:
-                tid = self.store.tenants.id_of(conn, tenant)
-                return conn.execute(sync_runs.insert().values(
-                    tenant_id=tid, status=RunStatus.RUNNING.value, started_at=at,
-                    heartbeat_at=at, owner=self.owner)).inserted_primary_key[0]
-        except IntegrityError:
-            holder = self.running(tenant)
+        ref = self._ref(tenant)
+        self.reap(ref)
+        run_id = self.store.runs.start(ref.id, self.now(), self.owner)
+        if run_id is None:
+            holder = self.running(ref)
             detail = (f"run {holder['id']} by {holder['owner']}, last heartbeat "
                       f"{holder['heartbeat_at'].isoformat(' ', 'seconds')}") if holder else ""
-            raise TenantBusy(f"tenant {tenant!r} is being synced by another runner "
-                             f"({detail})") from None
+            raise TenantBusy(f"tenant {ref.name!r} is being synced by another runner "
+                             f"({detail})")
+        return run_id
 
-    def running(self, tenant: str) -> dict[str, Any] | None:
-        with self.store.engine.connect() as conn:
-            tid = self.store.tenants.id_of(conn, tenant)
-            row = conn.execute(select(sync_runs).where(
-                sync_runs.c.tenant_id == tid,
-                sync_runs.c.status == RunStatus.RUNNING.value)).first()
-        return None if row is None else dict(row._mapping)
+    def running(self, tenant: str | TenantRef) -> dict[str, Any] | None:
+        return self.store.runs.running(self._ref(tenant).id)
 
-    def reap(self, tenant: str) -> int | None:
+    def reap(self, tenant: str | TenantRef) -> int | None:
         """Mark the tenant's running run abandoned if its runner is gone; return its id."""
         holder = self.running(tenant)
         if holder is None:
@@ -90,23 +82,14 @@ class Runs:
         silent = self.now() - holder["heartbeat_at"] > self.stale_after
         if not (silent or _process_gone(holder["owner"])):
             return None
-        with self.store.engine.begin() as conn:
-            conn.execute(sync_runs.update().where(
-                sync_runs.c.id == holder["id"],
-                sync_runs.c.status == RunStatus.RUNNING.value).values(
-                status=RunStatus.ABANDONED.value, finished_at=self.now()))
+        self.store.runs.abandon(holder["id"], self.now())
         return holder["id"]
 
     def beat(self, run_id: int) -> None:
-        with self.store.engine.begin() as conn:
-            conn.execute(sync_runs.update().where(sync_runs.c.id == run_id)
-                         .values(heartbeat_at=self.now()))
+        self.store.runs.beat(run_id, self.now())
 
     def finish(self, run_id: int, status: RunStatus, summary: dict[str, Any]) -> None:
-        with self.store.engine.begin() as conn:
-            conn.execute(sync_runs.update().where(sync_runs.c.id == run_id).values(
-                status=status.value, finished_at=self.now(), heartbeat_at=self.now(),
-                summary=json.dumps(summary, default=str, sort_keys=True)))
+        self.store.runs.finish(run_id, status, self.now(), summary)
 
 
 class Heartbeat:

@@ -15,17 +15,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, update
+from sqlalchemy import Connection
 
 from lmsbridge.core.lti.errors import LaunchError
-from lmsbridge.core.store.schema import (
-    account_links,
-    activations,
-    course_progress,
-    courses,
-    grades,
-    learners,
-)
+from lmsbridge.core.store.accounts import Accounts
 
 MAX_EMAIL = 320
 
@@ -43,19 +36,13 @@ class AccountConflict(LaunchError):
         self.learner_id, self.email = learner_id, email
 
 
-def linked_learner(conn: Connection, tenant_id: int, issuer: str, sub: str) -> str | None:
-    return conn.execute(select(account_links.c.learner_id).where(
-        account_links.c.tenant_id == tenant_id, account_links.c.issuer == issuer,
-        account_links.c.sub == sub)).scalar()
-
-
 def clean_email(email: str | None) -> str | None:
     email = email.strip() if email else None
     return email if email and len(email) <= MAX_EMAIL and "@" in email else None
 
 
-def link_account(conn: Connection, tenant_id: int, issuer: str, sub: str, *,
-                 name: str | None, email: str | None, now: datetime,
+def link_account(accounts: Accounts, conn: Connection, tenant_id: int, issuer: str, sub: str,
+                 *, name: str | None, email: str | None, now: datetime,
                  trust_email: bool = True) -> tuple[str, bool]:
     """The learner for (issuer, sub), linking or creating one; ``(learner_id, new_link)``.
 
@@ -63,47 +50,27 @@ def link_account(conn: Connection, tenant_id: int, issuer: str, sub: str, *,
     unique key of account_links, and the caller retries (then finds the link). Raises
     AccountConflict (nothing written) when the email is another account's in this tenant.
     """
-    found = linked_learner(conn, tenant_id, issuer, sub)
+    found = accounts.linked_learner(conn, tenant_id, issuer, sub)
     if found is not None:
         return found, False
     email = clean_email(email) if trust_email else None
-    learner_id = _claimable(conn, tenant_id, email) if email else None
+    learner_id = _claimable(accounts, conn, tenant_id, email) if email else None
     if learner_id is None:
         learner_id = "lti-" + secrets.token_hex(12)
-        conn.execute(learners.insert().values(id=learner_id, email=email, name=name,
-                                              tenant_id=tenant_id, created_at=now))
+        accounts.create_learner(conn, learner_id, tenant_id, email=email, name=name, now=now)
     else:
-        conn.execute(update(learners).where(learners.c.id == learner_id,
-                                            learners.c.tenant_id.is_(None))
-                     .values(tenant_id=tenant_id))
-    conn.execute(account_links.insert().values(tenant_id=tenant_id, issuer=issuer, sub=sub,
-                                               learner_id=learner_id, linked_at=now))
+        accounts.claim(conn, learner_id, tenant_id)
+    accounts.link(conn, tenant_id, issuer, sub, learner_id, now)
     return learner_id, True
 
 
-def _claimable(conn: Connection, tenant_id: int, email: str) -> str | None:
+def _claimable(accounts: Accounts, conn: Connection, tenant_id: int, email: str) -> str | None:
     """The learner with ``email`` this tenant may link to, or None to create one."""
-    same = func.lower(learners.c.email) == email.lower()
-    ours = conn.execute(select(learners.c.id).where(same, learners.c.tenant_id == tenant_id)
-                        .order_by(learners.c.created_at, learners.c.id).limit(1)).scalar()
+    ours = accounts.tenant_learner(conn, tenant_id, email)
     if ours is not None:
         # Every learner of the tenant is linked to an LMS account already (links are made
         # with the learner), so this email is taken by another account.
-        if conn.execute(select(account_links.c.id).where(
-                account_links.c.tenant_id == tenant_id,
-                account_links.c.learner_id == ours)).first():
+        if accounts.is_linked(conn, tenant_id, ours):
             raise AccountConflict(ours, email)
         return ours
-    return conn.execute(
-        select(learners.c.id).where(same, learners.c.tenant_id.is_(None),
-                                    or_(_reported_in(grades, tenant_id),
-                                        _reported_in(course_progress, tenant_id)))
-        .order_by(learners.c.created_at, learners.c.id).limit(1)).scalar()
-
-
-def _reported_in(table, tenant_id: int):
-    """The provider reported the learner in a course of a program the tenant activated."""
-    return exists().where(
-        table.c.learner_id == learners.c.id, courses.c.id == table.c.course_id,
-        activations.c.program_id == courses.c.program_id,
-        and_(activations.c.tenant_id == tenant_id))
+    return accounts.unclaimed_reported_learner(conn, tenant_id, email)

@@ -25,10 +25,10 @@ from lmsbridge.core.lti.claims import DL, LTI, LTI_VERSION
 from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.lti.keys import ToolKeyring
 from lmsbridge.core.lti.launch import ValidatedLaunch
-from lmsbridge.core.lti.nonces import use_once
 from lmsbridge.core.lti.oidc import LoginBinding
 from lmsbridge.core.lti.routing import COURSE, ITEM, LINK_REF, PENDING, PROGRAM
-from lmsbridge.core.store.schema import published_links
+from lmsbridge.core.store import Store
+from lmsbridge.core.store.links import NewLink
 
 RESPONSE_TYPE = "LtiDeepLinkingResponse"
 LINK_TYPE = "ltiResourceLink"
@@ -160,27 +160,27 @@ def response_jwt(keyring: ToolKeyring, session: PickerSession, items: list[dict[
     return keyring.sign(claims)
 
 
-def use_session(conn: Connection, session: PickerSession) -> None:
+def use_session(store: Store, conn: Connection, session: PickerSession) -> None:
     """Use up ``session`` in ``conn``'s transaction: call first, before the links are written,
     so they commit or roll back together. Raises LaunchError (the transaction must then be
     rolled back) if it was already used, or a concurrent submission is using it and commits."""
     if not session.expires_at:
         raise ValueError("only a session read back by SessionCodec.loads can be used up")
     keep_until = datetime.fromtimestamp(session.expires_at, UTC)
-    if not use_once(conn, SESSION_PREFIX + session.id, keep_until=keep_until):
+    if not store.nonces.use_once(conn, SESSION_PREFIX + session.id, keep_until=keep_until):
         raise LaunchError("picker_session_used", "this content picker session already sent "
                           "its links to the LMS; open the picker again from the LMS to add "
                           "more", 400)
 
 
-def record_published(conn: Connection, tenant_id: int, session: PickerSession,
+def record_published(store: Store, conn: Connection, session: PickerSession,
                      picks: Sequence[Pick], refs: Sequence[str], grade_sync: str) -> None:
     """published_links rows under a pending id, bound to the platform's at first launch."""
-    for pick, ref in zip(picks, refs, strict=True):
-        conn.execute(published_links.insert().values(
-            tenant_id=tenant_id, context_id=session.context_id or "",
-            resource_link_id=PENDING + ref, program_id=pick.program_id,
-            course_id=pick.course_id, item_id=pick.item_id, grade_sync=grade_sync))
+    store.links.publish(conn, session.tenant, [
+        NewLink(context_id=session.context_id or "", resource_link_id=PENDING + ref,
+                program_id=pick.program_id, course_id=pick.course_id, item_id=pick.item_id,
+                grade_sync=grade_sync)
+        for pick, ref in zip(picks, refs, strict=True)])
 
 
 def new_refs(count: int, token: Callable[[int], str] = secrets.token_urlsafe) -> list[str]:

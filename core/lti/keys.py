@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from attrs import frozen
@@ -17,14 +17,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from sqlalchemy import delete, select, update
 
 from lmsbridge.core.lti.jwks import public_jwk
 from lmsbridge.core.secret import Secret
 from lmsbridge.core.store import Store
-from lmsbridge.core.store.schema import now, tool_keys
+from lmsbridge.core.store.tool_keys import StoredKey
 
 DEFAULT_GRACE = timedelta(days=7)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @frozen(repr=False)
@@ -37,44 +40,33 @@ class SigningKey:
 
 
 class ToolKeyring:
-    def __init__(self, store: Store, clock: Callable[[], datetime] = now):
+    def __init__(self, store: Store, clock: Callable[[], datetime] = _utcnow):
         self.store, self.clock = store, clock
 
     def current(self) -> SigningKey:
         """The key that signs now; the first call on an empty store makes one."""
-        with self.store.engine.connect() as conn:
-            row = conn.execute(select(tool_keys).where(tool_keys.c.retire_after.is_(None))
-                               .order_by(tool_keys.c.created_at.desc())).first()
+        row = self.store.tool_keys.signing()
         if row is None:
             return self._create()
         return self._load(row)
 
     def rotate(self, grace: timedelta = DEFAULT_GRACE) -> SigningKey:
         """Start signing with a new key; older keys stay published for ``grace``."""
-        with self.store.engine.begin() as conn:
-            conn.execute(update(tool_keys).where(tool_keys.c.retire_after.is_(None))
-                         .values(retire_after=self.clock() + grace))
+        self.store.tool_keys.retire_signing(self.clock() + grace)
         return self._create()
 
     def retire_expired(self) -> list[str]:
         """Delete keys past their grace period; returns their kids."""
-        with self.store.engine.begin() as conn:
-            expired = (tool_keys.c.retire_after.is_not(None)
-                       & (tool_keys.c.retire_after <= self.clock()))
-            kids = list(conn.execute(select(tool_keys.c.kid).where(expired)).scalars())
-            conn.execute(delete(tool_keys).where(expired))
-        return kids
+        return self.store.tool_keys.delete_retired(self.clock())
 
     def jwks(self) -> dict[str, Any]:
         """Every key still published: the signing one and those in their grace period."""
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(select(tool_keys.c.public_jwk, tool_keys.c.retire_after)).all()
+        rows = self.store.tool_keys.public_keys()
         moment = self.clock()
-        live = [r for r in rows if r.retire_after is None or r.retire_after > moment]
+        live = [(jwk, retire) for jwk, retire in rows if retire is None or retire > moment]
         # The signing key first, then the others, newest retirement first.
-        live.sort(key=lambda r: (r.retire_after is not None,
-                                 -(r.retire_after.timestamp() if r.retire_after else 0)))
-        return {"keys": [json.loads(r.public_jwk) for r in live]}
+        live.sort(key=lambda r: (r[1] is not None, -(r[1].timestamp() if r[1] else 0)))
+        return {"keys": [json.loads(jwk) for jwk, _ in live]}
 
     def sign(self, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
         """An RS256 JWT signed with the current key, its ``kid`` in the header."""
@@ -87,12 +79,10 @@ class ToolKeyring:
         kid = secrets.token_urlsafe(12)
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
-        with self.store.engine.begin() as conn:
-            conn.execute(tool_keys.insert().values(
-                kid=kid, private_key=self.store.box.encrypt(Secret(pem)),
-                public_jwk=json.dumps(public_jwk(kid, key)), created_at=self.clock()))
+        self.store.tool_keys.add(kid, self.store.box.encrypt(Secret(pem)),
+                                 json.dumps(public_jwk(kid, key)), self.clock())
         return SigningKey(kid, key)
 
-    def _load(self, row) -> SigningKey:
+    def _load(self, row: StoredKey) -> SigningKey:
         pem = self.store.box.decrypt(row.private_key, f"tool key {row.kid!r}").reveal()
         return SigningKey(row.kid, serialization.load_pem_private_key(pem.encode(), None))

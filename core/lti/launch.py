@@ -22,7 +22,6 @@ from lmsbridge.core.lti.claims import LaunchClaims, validate_launch_claims
 from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.lti.idtoken import CompactJws, parse_compact, verify_signature
 from lmsbridge.core.lti.jwks import JwksCache
-from lmsbridge.core.lti.nonces import consume_nonce
 from lmsbridge.core.lti.oidc import LoginBinding
 from lmsbridge.core.lti.registrations import find_registration
 from lmsbridge.core.lti.tool_urls import ToolUrls
@@ -92,9 +91,9 @@ class LaunchValidator:
         if launch.target_link_uri is not None and not self._is_ours(urls, launch.target_link_uri):
             raise LaunchError("target_link_uri_foreign",
                               "target_link_uri claim is not a URL of this tool", 400)
-        if not consume_nonce(self.store.engine, launch.nonce,
-                             keep_until=datetime.fromtimestamp(launch.valid_until, UTC),
-                             now=datetime.fromtimestamp(now, UTC)):
+        if not self.store.nonces.consume(
+                launch.nonce, keep_until=datetime.fromtimestamp(launch.valid_until, UTC),
+                now=datetime.fromtimestamp(now, UTC)):
             raise _unauthorized("nonce_replayed", "this id_token (its nonce) was already used")
         return ValidatedLaunch(reg, launch)
 

@@ -14,14 +14,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from attrs import frozen
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
+from lmsbridge.core import keys
 from lmsbridge.core.lti.errors import LaunchError
-from lmsbridge.core.store.schema import activations, courses, items, published_links
+from lmsbridge.core.store.links import Links
 
 PROGRAM, COURSE, ITEM = "provider_program_id", "provider_course_id", "provider_item_id"
 LINK_REF = "lmsbridge_link"  # our id of a deep-linked content item, bound at its first launch
-PENDING = "dl:"  # published_links.resource_link_id until the platform's id is known
+PENDING = keys.PENDING_LINK  # published_links.resource_link_id until the platform's id is known
 
 
 @frozen
@@ -54,45 +55,37 @@ def _query_params(target_link_uri: str | None) -> dict[str, str]:
     return {name: query[name][0] for name in (PROGRAM, COURSE, ITEM) if name in query}
 
 
-def route(conn: Connection, tenant_id: int, custom: Mapping[str, Any],
+def route(links: Links, conn: Connection, tenant_id: int, custom: Mapping[str, Any],
           context_id: str | None, resource_link_id: str,
           target_link_uri: str | None = None) -> Target:
     source = custom if _param(custom, PROGRAM) is not None else (
         _query_params(target_link_uri) or custom)
     program, course, item = _param(source, PROGRAM), _param(source, COURSE), _param(source, ITEM)
     if program is None:
-        row = conn.execute(select(published_links).where(
-            published_links.c.tenant_id == tenant_id,
-            published_links.c.context_id == (context_id or ""),
-            published_links.c.resource_link_id == resource_link_id)).first()
+        row = links.find(conn, tenant_id, context_id or "", resource_link_id)
         if row is None:
             raise LaunchError("link_unrouted", "this link names no program "
                               f"(custom parameter {PROGRAM} is missing)", 400)
         program, course, item = row.program_id, row.course_id, row.item_id
     if item is not None and course is None:
         raise LaunchError("custom_malformed", f"{ITEM} needs {COURSE}", 400)
-    if conn.execute(select(activations.c.id).where(
-            activations.c.tenant_id == tenant_id,
-            activations.c.program_id == program)).first() is None:
+    if not links.program_activated(conn, tenant_id, program):
         raise LaunchError("program_not_activated",
                           f"program {program!r} is not activated for this institution", 403)
     return Target(program, course, item)
 
 
-def destination(conn: Connection, target: Target, option: str) -> Destination:
+def destination(links: Links, conn: Connection, target: Target, option: str) -> Destination:
     """The item (Option A, when it has a URL) or the course home; 404 for unknown content."""
     if target.course_id is None:
         return Destination(None, None)
-    course = conn.execute(select(courses.c.name, courses.c.url).where(
-        courses.c.program_id == target.program_id,
-        courses.c.id == target.course_id)).first()
+    course = links.course(conn, target.program_id, target.course_id)
     if course is None:
         raise LaunchError("content_unknown", f"course {target.course_id!r} is not in program "
                           f"{target.program_id!r}", 404)
     url = course.url
     if target.item_id is not None:
-        item = conn.execute(select(items.c.url).where(
-            items.c.course_id == target.course_id, items.c.id == target.item_id)).first()
+        item = links.item(conn, target.course_id, target.item_id)
         if item is None:
             raise LaunchError("content_unknown", f"item {target.item_id!r} is not in course "
                               f"{target.course_id!r}", 404)

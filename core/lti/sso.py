@@ -9,13 +9,12 @@ user loses on a unique key and is retried once, then follows the link the winner
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from attrs import frozen
-from sqlalchemy import select, update
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from lmsbridge.core.audit import AuditRecord
@@ -23,12 +22,14 @@ from lmsbridge.core.lti.accounts import AccountConflict, link_account
 from lmsbridge.core.lti.claims import LaunchClaims
 from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.lti.launch import ValidatedLaunch
-from lmsbridge.core.lti.licenses import take_license
 from lmsbridge.core.lti.routing import LINK_REF, PENDING, Target, destination, route
 from lmsbridge.core.store import Store
-from lmsbridge.core.store.schema import contexts, courses, launches, now, published_links, tenants
 
 log = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @frozen
@@ -42,7 +43,7 @@ class SsoResult:
 
 
 def complete_sso(store: Store, launch: ValidatedLaunch,
-                 clock: Callable[[], datetime] = now) -> SsoResult:
+                 clock: Callable[[], datetime] = _utcnow) -> SsoResult:
     claims, reg = launch.claims, launch.registration
     if claims.sub is None or claims.resource_link_id is None:
         raise LaunchError("sub_missing", "single sign-on needs a user (sub)", 400)
@@ -74,62 +75,47 @@ def _record_conflict(store: Store, tenant: str, claims: LaunchClaims,
 
 def _complete(store: Store, tenant: str, claims: LaunchClaims, moment: datetime) -> SsoResult:
     assert claims.sub is not None and claims.resource_link_id is not None
-    with store.engine.begin() as conn:
-        trow = conn.execute(select(tenants.c.id, tenants.c.grade_sync, tenants.c.trust_lms_email)
-                            .where(tenants.c.name == tenant)).one()
+    with store.transaction() as conn:
+        trow = store.launches.tenant(conn, tenant)
         tid = trow.id
-        target = route(conn, tid, claims.custom, claims.context_id, claims.resource_link_id,
-                       claims.target_link_uri)
-        dest = destination(conn, target, trow.grade_sync)
+        target = route(store.links, conn, tid, claims.custom, claims.context_id,
+                       claims.resource_link_id, claims.target_link_uri)
+        dest = destination(store.links, conn, target, trow.grade_sync)
         name = claims.name or " ".join(n for n in (claims.given_name, claims.family_name) if n)
-        learner_id, new_link = link_account(conn, tid, claims.iss, claims.sub,
+        learner_id, new_link = link_account(store.accounts, conn, tid, claims.iss, claims.sub,
                                             name=name or None, email=claims.email, now=moment,
                                             trust_email=trow.trust_lms_email)
-        new_license = take_license(conn, tid, target.program_id, learner_id, moment)
+        new_license = store.licenses.take(conn, tid, target.program_id, learner_id, moment)
         if claims.context_id is not None:
-            _upsert_context(conn, tid, claims)
-            _bind_published_link(conn, tid, claims)
-        conn.execute(launches.insert().values(
-            tenant_id=tid, context_id=claims.context_id,
-            resource_link_id=claims.resource_link_id, issuer=claims.iss, sub=claims.sub,
-            learner_id=learner_id, program_id=target.program_id, course_id=target.course_id,
-            item_id=target.item_id, roles=json.dumps(list(claims.roles)), launched_at=moment))
+            _upsert_context(store, conn, tid, claims)
+            _bind_published_link(store, conn, tid, claims)
+        store.launches.record(
+            conn, tid, context_id=claims.context_id, resource_link_id=claims.resource_link_id,
+            issuer=claims.iss, sub=claims.sub, learner_id=learner_id,
+            program_id=target.program_id, course_id=target.course_id, item_id=target.item_id,
+            roles=claims.roles, launched_at=moment)
     return SsoResult(tenant, learner_id, target, dest.url, new_link, new_license)
 
 
-def _upsert_context(conn, tid: int, claims: LaunchClaims) -> None:
-    values = {"title": claims.context_title}
-    # Keep endpoints a platform sent before when this launch omits them (e.g. a role
-    # without AGS access); overwrite them when it sends new ones.
-    if claims.ags is not None and claims.ags.lineitems:
-        values["lineitems_url"] = claims.ags.lineitems
-    if claims.nrps is not None:
-        values["memberships_url"] = claims.nrps.context_memberships_url
-    key = (contexts.c.tenant_id == tid) & (contexts.c.context_id == claims.context_id)
-    if conn.execute(update(contexts).where(key).values(**values)).rowcount == 0:
-        conn.execute(contexts.insert().values(tenant_id=tid, context_id=claims.context_id,
-                                              **values))
+def _upsert_context(store: Store, conn: Connection, tid: int, claims: LaunchClaims) -> None:
+    assert claims.context_id is not None
+    ags, nrps = claims.ags, claims.nrps
+    # Endpoints this launch omits (e.g. a role without AGS access) keep the values a platform
+    # sent before; new ones overwrite them.
+    store.launches.upsert_context(
+        conn, tid, claims.context_id, title=claims.context_title,
+        lineitems_url=(ags.lineitems or None) if ags is not None else None,
+        memberships_url=nrps.context_memberships_url if nrps is not None else None)
 
 
-def _bind_published_link(conn, tid: int, claims: LaunchClaims) -> None:
+def _bind_published_link(store: Store, conn: Connection, tid: int, claims: LaunchClaims) -> None:
     """A deep-linked item learns the platform's resource link id at its first launch."""
+    assert claims.context_id is not None and claims.resource_link_id is not None
     ref = claims.custom.get(LINK_REF)
     if not isinstance(ref, str) or not ref:
         return
-    if conn.execute(select(published_links.c.id).where(
-            published_links.c.tenant_id == tid,
-            published_links.c.context_id == claims.context_id,
-            published_links.c.resource_link_id == claims.resource_link_id)).first():
-        return  # already bound (or published twice); the first binding stands
-    conn.execute(update(published_links).where(
-        published_links.c.tenant_id == tid,
-        published_links.c.resource_link_id == PENDING + ref,
-    ).values(resource_link_id=claims.resource_link_id, context_id=claims.context_id))
+    store.links.bind(conn, tid, claims.context_id, claims.resource_link_id, PENDING + ref)
 
 
 def program_courses(store: Store, program_id: str) -> list[tuple[str, str | None]]:
-    with store.engine.connect() as conn:
-        return [(r.name, r.url) for r in conn.execute(
-            select(courses.c.name, courses.c.url).where(
-                courses.c.program_id == program_id, courses.c.retired.is_(False))
-            .order_by(courses.c.name))]
+    return store.links.course_homes(program_id)

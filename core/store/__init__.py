@@ -8,20 +8,37 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select
 
 from lmsbridge.core.audit import ERROR_CHARS, AuditRecord
 from lmsbridge.core.secretbox import SecretBox
 from lmsbridge.core.store import database
+from lmsbridge.core.store.accounts import Accounts
+from lmsbridge.core.store.catalog import Catalog
+from lmsbridge.core.store.columns import Columns
+from lmsbridge.core.store.contexts import Contexts
+from lmsbridge.core.store.grade_options import GradeOptions
+from lmsbridge.core.store.grades import Grades
+from lmsbridge.core.store.launches import Launches
+from lmsbridge.core.store.licenses import Licenses
+from lmsbridge.core.store.links import Links
+from lmsbridge.core.store.nonces import Nonces
+from lmsbridge.core.store.outbox import Outbox
 from lmsbridge.core.store.platforms import Platforms
 from lmsbridge.core.store.programs import Programs
+from lmsbridge.core.store.providers import Providers
+from lmsbridge.core.store.roster import Roster
+from lmsbridge.core.store.runs import Runs
 from lmsbridge.core.store.schema import audit_log, metadata
 from lmsbridge.core.store.secrets import Secrets
 from lmsbridge.core.store.tenants import Tenants
+from lmsbridge.core.store.tool_keys import ToolKeys
+from lmsbridge.core.store.watermarks import Watermarks
 
 __all__ = ["Store"]
 
@@ -34,6 +51,22 @@ class Store:
         self.tenants = Tenants(engine, self.secrets)
         self.platforms = Platforms(engine, self.tenants)
         self.programs = Programs(engine, self.tenants)
+        self.accounts = Accounts(engine)
+        self.launches = Launches(engine)
+        self.licenses = Licenses(engine, self.tenants)
+        self.links = Links(engine)
+        self.nonces = Nonces(engine)
+        self.tool_keys = ToolKeys(engine)
+        self.providers = Providers(engine, lambda: self.box)
+        self.watermarks = Watermarks(engine)
+        self.catalog = Catalog(engine)
+        self.grades = Grades(engine)
+        self.contexts = Contexts(engine)
+        self.columns = Columns(engine)
+        self.grade_options = GradeOptions(engine)
+        self.roster = Roster(engine)
+        self.outbox = Outbox(engine)
+        self.runs = Runs(engine)
 
     @classmethod
     def open(cls, url: str = database.DEFAULT_URL,
@@ -44,6 +77,18 @@ class Store:
     def box(self) -> SecretBox:
         # Made on first use so read-only commands never create a key file.
         return SecretBox.from_env_or_file(self._key_file)
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """One transaction for several repository calls: ``with store.transaction() as conn:``
+        then every repository method given ``conn`` runs in it; it commits when the block
+        ends and rolls back, leaving nothing, if the block raises.
+
+        The unit of work is the connection itself, passed to each method as its first
+        argument (as ``Tenants.id_of`` takes it): nothing is built per transaction on the
+        launch path, repositories stay single objects on the store, and each call site shows
+        which calls share the transaction. Methods without ``conn`` run on their own.
+        """
+        return self.engine.begin()
 
     def upgrade(self) -> None:
         database.upgrade(self.engine)

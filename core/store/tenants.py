@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import attrs
+from attrs import frozen
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,6 +14,15 @@ from lmsbridge.core.model import Tenant
 from lmsbridge.core.secret import Secret
 from lmsbridge.core.store.schema import activations, programs, providers, tenants
 from lmsbridge.core.store.secrets import Secrets
+
+
+@frozen
+class TenantRef:
+    """A tenant as the repositories address it: its name and its row id."""
+
+    name: str
+    id: int
+
 
 _COLUMNS = [f.name for f in attrs.fields(Tenant) if f.name != "provider"]
 
@@ -77,6 +87,10 @@ class Tenants:
         if tid is None:
             raise NotFound(f"no tenant named {name!r} (see `lmsbridge tenant list`)")
         return tid
+
+    def ref(self, name: str) -> TenantRef:
+        with self.engine.connect() as conn:
+            return TenantRef(name, self.id_of(conn, name))
 
     def list(self) -> list[Tenant]:
         with self.engine.connect() as conn:

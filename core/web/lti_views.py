@@ -10,11 +10,11 @@ from lmsbridge.core.lti.claims import DEEP_LINKING
 from lmsbridge.core.lti.deeplinking import session_from_launch
 from lmsbridge.core.lti.errors import LaunchError
 from lmsbridge.core.lti.launch import _unverified_routing
-from lmsbridge.core.lti.licenses import NoSeatLeft
 from lmsbridge.core.lti.oidc import LOGIN_TTL, begin_login, parse_login
 from lmsbridge.core.lti.registrations import find_registration
 from lmsbridge.core.lti.sso import complete_sso, program_courses
 from lmsbridge.core.lti.tool_urls import ToolUrls
+from lmsbridge.core.store.licenses import NoSeatLeft
 from lmsbridge.core.web.context import tool
 from lmsbridge.core.web.pages import log, refusal
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
-from sqlalchemy import select
 
 from lmsbridge.core.lti.deeplinking import (
     Pick,
@@ -15,7 +14,6 @@ from lmsbridge.core.lti.deeplinking import (
     use_session,
 )
 from lmsbridge.core.lti.errors import LaunchError
-from lmsbridge.core.store.schema import courses, items, programs, tenants
 from lmsbridge.core.web.context import tool
 from lmsbridge.core.web.pages import refusal
 
@@ -58,26 +56,19 @@ def show() -> Response:
                                             token=token))
         program_id = _check_program(session, program_arg)
         item_mode = _grade_sync(session) == "item"
-        store = tool().store
-        with store.engine.connect() as conn:
-            program_name = conn.execute(select(programs.c.name).where(
-                programs.c.id == program_id)).scalar() or program_id
-            course_rows = conn.execute(select(courses.c.id, courses.c.name).where(
-                courses.c.program_id == program_id, courses.c.retired.is_(False))
-                .order_by(courses.c.name)).all()
-            course_arg = request.args.get("course")
-            if item_mode and course_arg is not None:
-                course = next((c for c in course_rows if c.id == course_arg), None)
-                if course is None:
-                    raise LaunchError("content_unknown", f"course {course_arg!r} is not in "
-                                      f"program {program_id!r}", 404)
-                item_rows = conn.execute(select(items.c.id, items.c.name).where(
-                    items.c.course_id == course.id, items.c.gradable.is_(True),
-                    items.c.retired.is_(False)).order_by(items.c.name)).all()
-                return Response(render_template(
-                    "picker_items.html", token=token, program_id=program_id,
-                    course_id=course.id, course_name=course.name, items=item_rows,
-                    multiple=session.accept_multiple))
+        links = tool().store.links
+        program_name, course_rows = links.program_courses(program_id)
+        program_name = program_name or program_id
+        course_arg = request.args.get("course")
+        if item_mode and course_arg is not None:
+            course = next((c for c in course_rows if c.id == course_arg), None)
+            if course is None:
+                raise LaunchError("content_unknown", f"course {course_arg!r} is not in "
+                                  f"program {program_id!r}", 404)
+            return Response(render_template(
+                "picker_items.html", token=token, program_id=program_id,
+                course_id=course.id, course_name=course.name,
+                items=links.gradable_items(course.id), multiple=session.accept_multiple))
         return Response(render_template(
             "picker_courses.html", token=token, program_id=program_id,
             program_name=program_name, courses=course_rows, item_mode=item_mode,
@@ -100,13 +91,11 @@ def submit() -> Response:
         urls = ctx.urls()
         content = content_items(session, picks, urls.launch, refs)
         jwt = response_jwt(ctx.keyring, session, content, ctx.clock())
-        with ctx.store.engine.begin() as conn:
+        with ctx.store.transaction() as conn:
             # First statement: on SQLite it takes the write lock before anything is read, so
             # a concurrent submission waits here, then finds the session used.
-            use_session(conn, session)
-            tid = conn.execute(select(tenants.c.id).where(
-                tenants.c.name == session.tenant)).scalar_one()
-            record_published(conn, tid, session, picks, refs, option)
+            use_session(ctx.store, conn, session)
+            record_published(ctx.store, conn, session, picks, refs, option)
     except LaunchError as exc:
         return refusal(exc, "picker")
     resp = Response(render_template("picker_return.html", return_url=session.return_url,
@@ -116,29 +105,21 @@ def submit() -> Response:
 
 
 def _picks(session: PickerSession, program_id: str, option: str) -> list[Pick]:
-    store = tool().store
-    with store.engine.connect() as conn:
-        if option == "item":
-            course_id = request.form.get("course")
-            wanted = request.form.getlist("item")
-            rows = conn.execute(select(items.c.id, items.c.name, items.c.max_score)
-                                .join(courses, (courses.c.id == items.c.course_id)
-                                      & (courses.c.program_id == program_id))
-                                .where(items.c.course_id == course_id,
-                                       items.c.id.in_(wanted), items.c.gradable.is_(True),
-                                       items.c.retired.is_(False))).all()
-            _all_found(wanted, rows, "item")
-            by_id = {r.id: r for r in rows}
-            return [Pick(program_id, course_id, by_id[i].name, i, by_id[i].max_score)
-                    for i in dict.fromkeys(wanted)]
-        wanted = request.form.getlist("course")
-        rows = conn.execute(select(courses.c.id, courses.c.name).where(
-            courses.c.program_id == program_id, courses.c.id.in_(wanted),
-            courses.c.retired.is_(False))).all()
-        _all_found(wanted, rows, "course")
+    links = tool().store.links
+    if option == "item":
+        course_id = request.form.get("course")
+        wanted = request.form.getlist("item")
+        rows = links.chosen_items(program_id, course_id, wanted)
+        _all_found(wanted, rows, "item")
         by_id = {r.id: r for r in rows}
-        maximum = FINAL_SCORE_MAXIMUM if option == "final" else None
-        return [Pick(program_id, c, by_id[c].name, None, maximum) for c in dict.fromkeys(wanted)]
+        return [Pick(program_id, course_id, by_id[i].name, i, by_id[i].max_score)
+                for i in dict.fromkeys(wanted)]
+    wanted = request.form.getlist("course")
+    rows = links.chosen_courses(program_id, wanted)
+    _all_found(wanted, rows, "course")
+    by_id = {r.id: r for r in rows}
+    maximum = FINAL_SCORE_MAXIMUM if option == "final" else None
+    return [Pick(program_id, c, by_id[c].name, None, maximum) for c in dict.fromkeys(wanted)]
 
 
 def _all_found(wanted: list[str], rows, what: str) -> None:

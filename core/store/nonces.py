@@ -1,9 +1,10 @@
-"""Single use of launch nonces, enforced by the store's primary key (INSERT or fail).
+"""Single use of launch nonces, enforced by the nonces table's primary key (INSERT or fail).
 
-Called only after the id_token's signature and claims checked out, so nobody can fill the
-table with made-up nonces (CVE-2026-34052). A nonce is kept until its token could no longer
-be accepted anyway; expired rows are swept at most once a minute per process (a sweep on
-every launch doubled its cost; rows kept a little longer only take space).
+The LTI tool calls ``consume_nonce`` only after the id_token's signature and claims checked
+out, so nobody can fill the table with made-up nonces (CVE-2026-34052). A nonce is kept until
+its token could no longer be accepted anyway; expired rows are swept at most once a minute
+per process (a sweep on every launch doubled its cost; rows kept a little longer only take
+space).
 
 The INSERT bypasses SQLAlchemy's Connection (execution context, result object, transaction
 bookkeeping around one statement: 32-36 us per launch) and runs on a DBAPI connection with
@@ -196,3 +197,17 @@ def use_once(conn: Connection, key: str, *, keep_until: datetime) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+class Nonces:
+    """``store.nonces``: the functions above for the store's engine."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def consume(self, nonce: str, *, keep_until: datetime, now: datetime) -> bool:
+        return consume_nonce(self.engine, nonce, keep_until=keep_until, now=now)
+
+    @staticmethod
+    def use_once(conn: Connection, key: str, *, keep_until: datetime) -> bool:
+        return use_once(conn, key, keep_until=keep_until)

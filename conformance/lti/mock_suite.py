@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import update
 
 from lmsbridge.conformance.suite.platform import HeldColumn, HeldContent, HeldGrade, SeedMember
+from lmsbridge.core import keys
 from lmsbridge.core.lti.keys import ToolKeyring
 from lmsbridge.core.lti.routing import COURSE, ITEM
 from lmsbridge.core.model import Context, PlatformRegistration, Tenant
@@ -124,7 +125,7 @@ def content_key(custom: Mapping[str, Any], url: str | None) -> str | None:
     query = {k: v[0] for k, v in parse_qs(urlsplit(url or "").query).items()}
     for source in (custom, query):
         if source.get(ITEM):
-            return f"item:{source[ITEM]}"
+            return keys.item(source[ITEM])
         if source.get(COURSE):
-            return f"course:{source[COURSE]}"
+            return keys.course(source[COURSE])
     return None

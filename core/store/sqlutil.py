@@ -1,4 +1,4 @@
-"""SQL the engine needs on both SQLite and PostgreSQL."""
+"""SQL the repositories need on both SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,8 +22,3 @@ def upsert(conn: Connection, table: Table, index_elements: Sequence[str],
     stmt = module.insert(table)
     return stmt.on_conflict_do_update(index_elements=list(index_elements),
                                       set_={name: stmt.excluded[name] for name in update})
-
-
-def chunks(items: Sequence, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
