@@ -20,8 +20,10 @@ demo: $(STAMP)
 	rm -rf .demo
 	$(BIN)/lmsbridge demo --dir .demo
 
+# Layer rules: .importlinter.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 # Debian's Chromium for the deep-linking picker's browser test; never a browser a tool
 # downloads by itself. Without root or apt the browser test skips and says why.

@@ -204,4 +204,5 @@ def conn(conformance_registry: Registry, adapter: LoadedAdapter, platform: objec
     if target.kind != adapter.spec.name:
         pytest.fail(f"connect() returned a {target.kind!r} tenant for the "
                     f"{adapter.spec.name!r} adapter", pytrace=False)
-    return Connection(conformance_registry, adapter, platform, runtime, target)
+    return Connection(conformance_registry, adapter, platform, runtime, target,
+                      store=suite_store)

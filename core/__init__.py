@@ -1,8 +1,7 @@
 """lmsbridge core: hook specs, plugin registry, domain model, store, CLI.
 
-What an adapter package needs is importable from here::
-
-    from lmsbridge.core import AdapterKind, AdapterSpec, Capability, hookimpl
+Adapters import core through :mod:`lmsbridge.core.api`, which holds every name they use.
+The four names below stay importable from here for adapters written before it existed.
 """
 
 from importlib import metadata

@@ -14,6 +14,7 @@ hook call.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -25,14 +26,31 @@ from typing import Any
 import pluggy
 from attrs import field, frozen
 
+from lmsbridge.core import hookspecs
 from lmsbridge.core.hookspecs import NAME
 
 hookimpl = pluggy.HookimplMarker(NAME)
 log = logging.getLogger("lmsbridge.audit")
 
-TENANT_HOOKS = ("lmsbridge_ensure_columns", "lmsbridge_write_grades", "lmsbridge_read_roster",
-                "lmsbridge_publish_content", "lmsbridge_retire_content")
-PROVIDER_HOOKS = ("lmsbridge_read_catalog", "lmsbridge_read_progress")
+
+def hooks_owned_by(argument: str, annotation: str) -> tuple[str, ...]:
+    """The hooks in :mod:`~lmsbridge.core.hookspecs` taking ``argument`` annotated
+    ``annotation`` (hookspecs.py's annotations are strings), in the order defined there."""
+    owned = []
+    for name, spec in vars(hookspecs).items():
+        if getattr(spec, f"{NAME}_spec", None) is None:
+            continue
+        param = inspect.signature(spec).parameters.get(argument)
+        if param is not None and param.annotation == annotation:
+            owned.append(name)
+    return tuple(owned)
+
+
+# The audited hooks, read off hookspecs.py: those called for one tenant or provider (not
+# e.g. lmsbridge_platform_setup's ``tenant: str | None``, a name for the setup text). One
+# wrapper each below; tests/test_hooks.py checks every one is wrapped.
+TENANT_HOOKS = hooks_owned_by("tenant", "Tenant")
+PROVIDER_HOOKS = hooks_owned_by("provider", "Provider")
 ERROR_CHARS = 500
 _acting: ContextVar[str | None] = ContextVar("lmsbridge_audit_actor", default=None)
 

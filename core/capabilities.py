@@ -32,7 +32,8 @@ class Capability(enum.StrEnum):
     PROGRESS_READ = "progress_read"
 
 
-# The hook that serves each capability.
+# The hook that serves each capability; tests/test_hooks.py checks these are exactly the
+# hookspecs that take a tenant or a provider, one capability each.
 HOOK_OF: Mapping[Capability, str] = {
     Capability.GRADEBOOK_COLUMNS: "lmsbridge_ensure_columns",
     Capability.GRADE_WRITE: "lmsbridge_write_grades",

@@ -6,7 +6,7 @@ capabilities it declares. The engine calls a hook only on the adapter that owns 
 (or provider) at hand, so an implementation never checks "is this call for me?".
 
 Hooks that take a ``tenant`` or ``provider`` also get a ``runtime``
-(:class:`~lmsbridge.core.runtime.Runtime`: store, secrets, tool keys, HTTP session); an
+(:class:`~lmsbridge.core.runtime.Runtime`: own state, secrets, tool keys, HTTP session); an
 implementation leaves out the arguments it does not need. They are wrapped by core for
 auditing: every call leaves a record of tenant, hook, duration and outcome without the
 adapter doing anything.
@@ -21,7 +21,11 @@ from typing import TYPE_CHECKING, Protocol
 import pluggy
 
 if TYPE_CHECKING:
+    import click
+
     from lmsbridge.core.capabilities import AdapterSpec
+    from lmsbridge.core.lti.setup import ToolConfig
+    from lmsbridge.core.lti.tool_urls import ToolUrls
     from lmsbridge.core.model import (
         Context,
         Delivery,
@@ -68,6 +72,28 @@ def lmsbridge_mock_platform() -> MockPlatform:
 
     The mock is a real HTTP server on 127.0.0.1 behaving like the real system (paging,
     throttling, error bodies) with ``GET /_mock/state`` and fault injection.
+    """
+
+
+# --- text and commands --------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def lmsbridge_platform_setup(urls: ToolUrls, tenant: str | None) -> ToolConfig:
+    """Return what the platform's admin pastes to register the tool, for
+    ``lmsbridge platform config KIND``: the fields in screen order under the screen's own
+    labels, a JSON document when the platform takes one, and notes. ``urls`` are the tool's
+    (login, launch, JWKS); ``tenant`` names the tool when given. Called on the one adapter
+    named KIND.
+    """
+
+
+@hookspec
+def lmsbridge_register_commands(cli: click.Group) -> None:
+    """Add the adapter's own commands to the ``lmsbridge`` command line (``cli.group()``,
+    ``cli.command()``), e.g. ``lmsbridge oracle keygen``. Called on every loaded adapter
+    when a command core does not have, or the command list, is asked for. Admin commands
+    named in the audit's actions are audited like core's.
     """
 
 

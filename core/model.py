@@ -216,6 +216,43 @@ def dedupe_key(tenant: str, context_id: str, column_key: str, learner_id: str,
     return keys.dedupe(tenant, context_id, column_key, learner_id, revision)
 
 
+class LearningEvent(enum.StrEnum):
+    """What a learning-platform delivery reports about a learner and a course."""
+
+    START = "start"  # the learner started the course
+    COMPLETION = "completion"  # the learner completed it (with the final grade as score)
+
+
+@frozen
+class LearnerIdentity:
+    """Who a learner is to a platform that knows people by email or user name, not LMS id."""
+
+    id: str = field(validator=v.text)
+    email: str | None = None
+    username: str | None = None
+    name: str | None = None
+
+
+@frozen
+class LearningContent:
+    """The course a learning-platform delivery is about; ``url`` None when our catalog has
+    none (the adapter may know it from what it published)."""
+
+    course_id: str = field(validator=v.text)
+    url: str | None = None
+    title: str | None = None
+
+
+@frozen
+class Completion:
+    """A learning-platform delivery as typed values: who, which course, which event. The
+    time (``Delivery.timestamp``), ``started_at``, score and revision are the delivery's."""
+
+    learner: LearnerIdentity
+    content: LearningContent
+    event: LearningEvent = field(converter=v.enum_of(LearningEvent))
+
+
 @frozen
 class Delivery:
     """One grade write in the outbox, addressed to a platform user in a column."""
@@ -235,6 +272,9 @@ class Delivery:
     status: DeliveryStatus = field(default=DeliveryStatus.PENDING,
                                    converter=v.enum_of(DeliveryStatus))
     attempts: int = field(default=0, validator=v.non_negative)
+    # Set for a learning platform (no columns, no LMS user ids), by the engine when it loads
+    # the delivery: the learner's identity and the course, typed.
+    completion: Completion | None = field(default=None, kw_only=True)
     dedupe_key: str = field(init=False)
 
     @dedupe_key.default

@@ -41,6 +41,8 @@ from lmsbridge.core.model import (
 )
 
 if TYPE_CHECKING:
+    from lmsbridge.core.lti.setup import ToolConfig
+    from lmsbridge.core.lti.tool_urls import ToolUrls
     from lmsbridge.core.runtime import Runtime
 
 GROUP = "lmsbridge.adapters"
@@ -215,6 +217,10 @@ class Registry:
                 raise AdapterError(f"adapter {adapter!r} does not implement {hook}")
             others = [a.plugin for name, a in self.adapters.items() if name != adapter]
             caller = self._callers[key] = self.pm.subset_hook_caller(hook, others)
+        runtime = kwargs.get("runtime")
+        bind = getattr(runtime, "for_adapter", None)
+        if callable(bind):  # the adapter's state is its own: bind the runtime to it
+            kwargs["runtime"] = bind(adapter)
         return caller(**kwargs)
 
     def ensure_columns(self, tenant: Tenant, context: Context,
@@ -258,3 +264,18 @@ class Registry:
 
     def mock_platform(self, adapter: str) -> MockPlatform:
         return self._call(adapter, "lmsbridge_mock_platform")
+
+    def platform_setup(self, adapter: str, urls: ToolUrls,
+                       tenant: str | None = None) -> ToolConfig:
+        """What an admin of ``adapter``'s platform pastes to register the tool."""
+        return self._call(adapter, "lmsbridge_platform_setup", urls=urls, tenant=tenant)
+
+    def setup_adapters(self) -> list[str]:
+        """The adapters that give setup instructions, by name."""
+        return sorted(name for name, loaded in self.adapters.items()
+                      if "lmsbridge_platform_setup" in
+                      {c.name for c in self.pm.get_hookcallers(loaded.plugin) or ()})
+
+    def register_commands(self, cli: Any) -> None:
+        """Let every loaded adapter add its commands to ``cli`` (a click group)."""
+        self.pm.hook.lmsbridge_register_commands(cli=cli)

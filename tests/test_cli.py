@@ -205,7 +205,8 @@ def test_every_registered_command_loads_under_its_own_name():
 
     ctx = click.Context(cli)
     names = cli.list_commands(ctx)
-    assert len(names) == len(COMMANDS)
+    assert len(names) == len(COMMANDS) + 1  # core's, and the Oracle adapter's `oracle`
+    assert "oracle" in names
     for name in names:
         command = cli.get_command(ctx, name)
         assert command is not None and command.name == name, name
@@ -219,3 +220,12 @@ def test_a_command_imports_only_its_own_module(tmp_path):
                           cwd=tmp_path)
     assert "lmsbridge.core.cli.demo" not in proc.stdout
     assert "lmsbridge.core.cli.serve" not in proc.stdout
+
+
+def test_core_commands_do_not_load_the_adapters(tmp_path):
+    # Adapters' commands are looked up only for a name core does not have, or --help.
+    code = ("import sys; from lmsbridge.core.cli import main; main(['db', '--help'])\n"
+            "print(any(m.startswith('lmsbridge.adapters.') for m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.stdout.strip().endswith("False"), proc.stdout + proc.stderr

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from lmsbridge.core.cli import main
-from lmsbridge.core.engine import demo_oracle
-from lmsbridge.core.engine.demo_script import CHANGES
-from lmsbridge.core.engine.demo_world import CATALOG, institutions
+from lmsbridge.core.demo import oracle as demo_oracle
+from lmsbridge.core.demo.script import CHANGES
+from lmsbridge.core.demo.world import CATALOG, institutions
 from lmsbridge.core.engine.learning import CONTEXT
 from lmsbridge.core.store import Store
 from lmsbridge.core.store.schema import (

@@ -9,7 +9,8 @@ import pytest
 from toy import ToyAdapter, source
 
 from lmsbridge.core import hookimpl, hookspecs
-from lmsbridge.core.audit import PROVIDER_HOOKS, TENANT_HOOKS
+from lmsbridge.core.audit import PROVIDER_HOOKS, TENANT_HOOKS, Audit
+from lmsbridge.core.capabilities import HOOK_OF
 from lmsbridge.core.model import (
     Context,
     Course,
@@ -53,15 +54,59 @@ def test_every_hook_is_documented_with_its_signature():
         assert f"{hook}{signature}" in docs, f"docs/hooks.md lacks `{hook}{signature}`"
 
 
+def _params(function) -> list[str]:
+    return [p for p in inspect.signature(function).parameters if p != "self"]
+
+
+OWNED = set(TENANT_HOOKS) | set(PROVIDER_HOOKS)
+
+
 def test_every_hook_that_takes_an_owner_is_audited():
-    owned = {
-        h
-        for h in HOOKS
-        if {"tenant", "provider"} & set(inspect.signature(getattr(hookspecs, h)).parameters)
-    }
-    assert owned == set(TENANT_HOOKS) | set(PROVIDER_HOOKS)
+    owners = {("tenant", "Tenant"), ("provider", "Provider")}
+    owned = {h for h in HOOKS
+             if owners & {(p.name, p.annotation)
+                          for p in inspect.signature(getattr(hookspecs, h)).parameters.values()}}
+    assert owned == OWNED and len(owned) == len(TENANT_HOOKS) + len(PROVIDER_HOOKS)
+    assert not set(TENANT_HOOKS) & set(PROVIDER_HOOKS)
     registry = Registry.load([])
     assert {c.name for c in registry.pm.get_hookcallers(registry.audit)} == owned
+    wrapped = [getattr(Audit, n).lmsbridge_impl["specname"] for n in dir(Audit)
+               if hasattr(getattr(Audit, n), "lmsbridge_impl")]
+    assert sorted(wrapped) == sorted(owned), "one audit wrapper per hook with an owner"
+
+
+def test_each_capability_is_served_by_one_hook_with_an_owner():
+    """HOOK_OF names exactly the hooks that take a tenant or provider, one capability each;
+    hooks without an owner (registration, mocks, setup text, commands) serve none."""
+    assert sorted(HOOK_OF.values()) == sorted(OWNED)
+
+
+def test_the_registry_facade_has_one_method_per_hook():
+    """Registry's typed methods are written out by hand; they match hookspecs.py."""
+    named = set(re.findall(r"[\"'](lmsbridge_[a-z_]+)[\"']", inspect.getsource(Registry)))
+    assert named <= set(HOOKS), "the facade calls a hook hookspecs.py lacks"
+    facade = {h: getattr(Registry, h.removeprefix("lmsbridge_"), None) for h in HOOKS
+              if h != "lmsbridge_adapter"}  # read by Registry.add when a plugin loads
+    assert [h for h, method in facade.items() if method is None] == []
+    for hook, method in facade.items():
+        spec = _params(getattr(hookspecs, hook))
+        if hook in OWNED:
+            assert _params(method) == spec, hook
+        else:  # may add which adapter to ask
+            assert set(spec) <= set(_params(method)), hook
+
+
+def test_each_facade_method_with_an_owner_calls_its_hook_with_every_argument(monkeypatch):
+    registry = Registry.load([])
+    calls = []
+    monkeypatch.setattr(registry, "_call",
+                        lambda adapter, hook, **kwargs: calls.append((adapter, hook, kwargs)))
+    for hook in sorted(OWNED):
+        owners = {"tenant": TENANT, "provider": PROVIDER}
+        args = {p: owners.get(p, object()) for p in _params(getattr(hookspecs, hook))}
+        getattr(registry, hook.removeprefix("lmsbridge_"))(**args)
+        owner = TENANT if "tenant" in args else PROVIDER
+        assert calls.pop() == (owner.kind, hook, args)
 
 
 def test_docs_mention_no_hook_that_does_not_exist():
@@ -147,3 +192,74 @@ def test_hooks_get_the_runtime_only_when_they_ask_for_it(toys):
     registry.read_roster(Tenant("uni-b", "d2l"), CONTEXT, runtime=marker)
     registry.read_roster(TENANT, CONTEXT, runtime=marker)  # ToyAdapter's impl has no runtime
     assert seen == [marker]
+
+
+def test_hook_platform_setup(toys):
+    from lmsbridge.core.lti.setup import ToolConfig, tool_urls
+
+    _, canvas, coursera, _ = toys
+
+    class WithSetup(ToyAdapter):
+        @hookimpl
+        def lmsbridge_platform_setup(self, urls, tenant):
+            return ToolConfig(self.name, "Admin > Tools", (("Login URL", urls.login),),
+                              (f"named after {tenant}",))
+
+    registry = Registry.load([source(WithSetup("moodle")), source(canvas), source(coursera)])
+    assert registry.setup_adapters() == ["moodle"]
+    urls = tool_urls("https://tool.example")
+    cfg = registry.platform_setup("moodle", urls, "uni-a")
+    assert cfg.fields == (("Login URL", urls.login),) and cfg.notes == ("named after uni-a",)
+    with pytest.raises(Exception, match="does not implement lmsbridge_platform_setup"):
+        registry.platform_setup("canvas", urls)
+
+
+def test_hook_register_commands(toys):
+    import click
+
+    _, canvas, _, _ = toys
+
+    class WithCommands(ToyAdapter):
+        @hookimpl
+        def lmsbridge_register_commands(self, cli):
+            @cli.command(name=self.name)
+            def hello():
+                click.echo(f"hello from {self.name}")
+
+    registry = Registry.load([source(WithCommands("d2l")), source(canvas)])
+    group = click.Group()
+    registry.register_commands(group)
+    assert sorted(group.commands) == ["d2l"]
+
+
+def test_adapters_state_is_their_own_per_tenant(tmp_path):
+    from lmsbridge.core.runtime import Runtime
+    from lmsbridge.core.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'db'}", key_file=tmp_path / "key")
+    store.upgrade()
+    store.tenants.add(TENANT)
+    store.tenants.add(Tenant("uni-b", "canvas"))
+    seen = {}
+
+    class Stateful(ToyAdapter):
+        @hookimpl
+        def lmsbridge_read_roster(self, tenant, context, runtime):
+            state = runtime.state(tenant)
+            seen[self.name] = state.get("n", 0)
+            state.put("n", seen[self.name] + 1)
+            return []
+
+    registry = Registry.load([source(Stateful("canvas")), source(Stateful("d2l"))])
+    runtime = Runtime(store)
+    registry.read_roster(TENANT, CONTEXT, runtime)
+    registry.read_roster(TENANT, CONTEXT, runtime)
+    assert seen == {"canvas": 1}
+    registry.read_roster(Tenant("uni-a", "d2l"), CONTEXT, runtime)  # another adapter
+    registry.read_roster(Tenant("uni-b", "canvas"), CONTEXT, runtime)  # another tenant
+    assert seen == {"canvas": 0, "d2l": 0}
+    ledger = runtime.for_adapter("canvas").state("uni-a")
+    assert list(ledger.items()) == [("n", 2)] and ledger.delete("n") and ledger.get("n") is None
+    with pytest.raises(RuntimeError, match="bound to no adapter"):
+        runtime.state(TENANT)
+    store.dispose()

@@ -51,7 +51,7 @@ def platform(runtime):
                            jwks=runtime.keyring.jwks(), login_url=f"{TOOL}/lti/login",
                            launch_url=f"{TOOL}/lti/launch")
         seed(mock)
-        runtime.store.platforms.add(PlatformRegistration(**mock.registration(TENANT.name)))
+        runtime._store.platforms.add(PlatformRegistration(**mock.registration(TENANT.name)))
         yield mock
 
 
@@ -193,7 +193,7 @@ def test_missing_service_urls_and_registrations_are_clear(registry, runtime, pla
     with pytest.raises(ConfigError, match="no NRPS memberships URL"):
         list(registry.read_roster(TENANT, bare, runtime))
     other = Tenant("other-u", "lti")
-    runtime.store.tenants.add(other)
+    runtime._store.tenants.add(other)
     with pytest.raises(ConfigError, match="no LTI platform registration"):
         registry.ensure_columns(other, evolve(context, tenant="other-u"), [], runtime)
 

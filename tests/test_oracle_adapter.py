@@ -36,8 +36,21 @@ pytest_plugins = ["oracle_fixtures"]
 
 
 @pytest.fixture
-def registry() -> Registry:
-    return Registry.load()
+def registry(store) -> Registry:
+    """The registry, its write_grades given deliveries as the engine loads them: with their
+    typed completions filled from the store."""
+    registry = Registry.load()
+    write = registry.write_grades
+
+    def write_grades(tenant, context, deliveries, runtime=None):
+        return write(tenant, context, store.learning.completions(deliveries), runtime)
+
+    registry.write_grades = write_grades
+    return registry
+
+
+def state(runtime, tenant):
+    return runtime.for_adapter("oracle").state(tenant)
 
 
 def writes(pod) -> list[tuple[str, int | None]]:
@@ -134,7 +147,7 @@ def test_retire_deactivates_once_and_republish_reactivates(registry, store, runt
 def test_retire_uses_the_injected_date(store, runtime, pod):
     tenant = oracle_tenant(store, pod)
     options, client = connect(tenant, runtime)
-    publisher = ContentPublisher(options, client, ContentLedger(store, tenant.name),
+    publisher = ContentPublisher(options, client, ContentLedger(state(runtime, tenant)),
                                  today=lambda: dt.date(2026, 5, 31))
     publisher.publish(publications(tenant.name, COURSES[:1]))
     _, report = publisher.retire(publications(tenant.name, COURSES[:1]))
@@ -180,7 +193,7 @@ def test_a_lost_post_answer_is_retried_without_duplicating(store, runtime, pod):
     tenant = oracle_tenant(store, pod)
     pod.faults.add("reset", method="POST", after=True)
     options, client = connect(tenant, runtime, sleep=Sleeps())
-    publisher = ContentPublisher(options, client, ContentLedger(store, tenant.name))
+    publisher = ContentPublisher(options, client, ContentLedger(state(runtime, tenant)))
     out, report = publisher.publish(publications(tenant.name, COURSES[:1]))
     assert report.created == 1 and len(pod.content_items()) == 1
     assert out[0].platform_ref == pod.content_items()[0][r.CONTENT_ID]
@@ -377,8 +390,9 @@ def test_statements_go_in_batches(store, runtime, pod):
     for n in range(4):
         seed_learner(store, f"L{n}", email=f"l{n}@example.com")
     options, client = connect(tenant, runtime)
-    writer = CompletionWriter(tenant.name, options, client, store)
-    results = writer.write([delivery(tenant.name, f"L{n}") for n in range(4)])
+    writer = CompletionWriter(state(runtime, tenant), options, client)
+    results = writer.write(store.learning.completions(
+        [delivery(tenant.name, f"L{n}") for n in range(4)]))
     assert {x.outcome for x in results} == {Outcome.DELIVERED}
     posts = [e for e in pod.requests if e.path == r.STATEMENTS_PATH]
     assert len(posts) == 3  # 8 statements, 3 per POST
@@ -391,8 +405,8 @@ def test_throttling_that_does_not_end_is_retry_with_the_platforms_delay(store, r
     seed_learner(store, "L1", email="ann@example.com")
     pod.faults.add("throttle", path="statements", retry_after=120, times=None)
     options, client = connect(tenant, runtime, sleep=Sleeps())
-    results = CompletionWriter(tenant.name, options, client, store).write(
-        [delivery(tenant.name, "L1")])
+    results = CompletionWriter(state(runtime, tenant), options, client).write(
+        store.learning.completions([delivery(tenant.name, "L1")]))
     assert results[0].outcome == Outcome.RETRY and results[0].retry_after == 120
     assert pod.state()["statements"] == []
 
@@ -403,8 +417,8 @@ def test_an_answer_lost_after_storing_is_retried_and_counts_once(store, runtime,
     seed_learner(store, "L1", email="ann@example.com")
     pod.faults.add("status", status=503, path="statements", after=True)
     options, client = connect(tenant, runtime, sleep=Sleeps())
-    results = CompletionWriter(tenant.name, options, client, store).write(
-        [delivery(tenant.name, "L1")])
+    results = CompletionWriter(state(runtime, tenant), options, client).write(
+        store.learning.completions([delivery(tenant.name, "L1")]))
     # The pod stored both statements, then the answer was lost; the re-send is a no-op (204).
     assert results[0].outcome == Outcome.CURRENT
     assert len(pod.state()["statements"]) == 2
@@ -415,9 +429,9 @@ def test_future_timestamps_are_refused_before_sending(store, runtime, pod):
     seed_catalog(store, COURSES)
     seed_learner(store, "L1", email="ann@example.com")
     options, client = connect(tenant, runtime)
-    writer = CompletionWriter(tenant.name, options, client, store,
+    writer = CompletionWriter(state(runtime, tenant), options, client,
                               now=lambda: NOW - dt.timedelta(days=1))
-    (result,) = writer.write([delivery(tenant.name, "L1")])
+    (result,) = writer.write(store.learning.completions([delivery(tenant.name, "L1")]))
     assert result.outcome == Outcome.REJECTED and "future" in result.detail
 
 
@@ -428,7 +442,7 @@ def test_the_mock_is_served_through_the_registry(registry):
 
 def test_a_refused_publish_says_what_the_admin_must_fix(registry, store, runtime, pod):
     tenant = oracle_tenant(store, pod, issuer="not.the.trusted.issuer")
-    with pytest.raises(OracleError, match="acme-oracle.*issuer mismatch.*seed step 9.3"):
+    with pytest.raises(OracleError, match="acme-oracle.*issuer mismatch.*Oracle.s setup guide, step 9.3"):
         registry.publish_content(tenant, None, publications(tenant.name, COURSES), runtime)
     assert writes(pod) == []
 

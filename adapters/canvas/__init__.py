@@ -15,9 +15,11 @@ from lmsbridge.adapters.canvas import content, grades, lti, roster
 from lmsbridge.adapters.canvas.client import CanvasClient
 from lmsbridge.adapters.canvas.connect import rest_client
 from lmsbridge.adapters.canvas.errors import CanvasTransient
-from lmsbridge.core import AdapterKind, AdapterSpec, Capability, hookimpl
-from lmsbridge.core.errors import AdapterError
-from lmsbridge.core.model import (
+from lmsbridge.core.api import (
+    AdapterError,
+    AdapterKind,
+    AdapterSpec,
+    Capability,
     Context,
     Delivery,
     DeliveryResult,
@@ -25,9 +27,10 @@ from lmsbridge.core.model import (
     Outcome,
     Publication,
     RosterMember,
+    Runtime,
     Tenant,
+    hookimpl,
 )
-from lmsbridge.core.runtime import Runtime
 
 
 @hookimpl
@@ -127,3 +130,10 @@ def lmsbridge_retire_content(tenant: Tenant, context: Context | None,
         return []
     client = _rest(tenant, runtime, "content retirement")
     return content.retire(client, tenant, _context_id(context, publications), publications)
+
+
+@hookimpl
+def lmsbridge_platform_setup(urls, tenant):
+    from lmsbridge.adapters.canvas.setup import setup
+
+    return setup(urls, tenant)

@@ -21,18 +21,18 @@ import requests
 
 from lmsbridge.adapters.canvas.errors import CanvasError, CanvasTransient
 from lmsbridge.adapters.canvas.forms import encode
-from lmsbridge.core.http import (
+from lmsbridge.core.api import (
     JSON_LIMIT,
+    Secret,
     UnreadableAnswer,
     failure,
     is_transient,
+    iter_pages,
     platform_message,
     read_capped,
     retry_after,
     unreadable_json,
 )
-from lmsbridge.core.lti.paging import iter_pages
-from lmsbridge.core.secret import Secret
 
 #: Below this many units left, stop and let the bucket drain (a write costs up to ~50).
 LOW_WATER = 100.0

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from lmsbridge.adapters.canvas.client import CanvasClient
 from lmsbridge.adapters.canvas.connect import course_path
-from lmsbridge.core.model import Context, GradebookColumn, evolve
+from lmsbridge.core.api import Context, GradebookColumn, evolve
 
 
 def existing(client: CanvasClient, context_id: str) -> dict[str, dict]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from lmsbridge.adapters.canvas.client import CanvasClient
-from lmsbridge.core.errors import ConfigError, NotFound
-from lmsbridge.core.model import Tenant
-from lmsbridge.core.runtime import Runtime
+from lmsbridge.core.api import ConfigError, NotFound, Runtime, Tenant
 
 API_TOKEN = "api_token"
 

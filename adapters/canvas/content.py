@@ -13,10 +13,16 @@ from urllib.parse import urlencode, urlsplit
 
 from lmsbridge.adapters.canvas.client import CanvasClient
 from lmsbridge.adapters.canvas.connect import course_path
-from lmsbridge.core.errors import ConfigError
-from lmsbridge.core.lti.routing import COURSE, ITEM, PROGRAM
-from lmsbridge.core.lti.tool_urls import ToolUrls
-from lmsbridge.core.model import Publication, Tenant, evolve
+from lmsbridge.core.api import (
+    COURSE,
+    ITEM,
+    PROGRAM,
+    ConfigError,
+    Publication,
+    Tenant,
+    ToolUrls,
+    evolve,
+)
 
 
 def tool_urls(tenant: Tenant) -> ToolUrls:

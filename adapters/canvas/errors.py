@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lmsbridge.core.errors import LmsbridgeError
+from lmsbridge.core.api import LmsbridgeError
 
 
 class CanvasError(LmsbridgeError):

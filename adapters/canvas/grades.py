@@ -17,7 +17,7 @@ from lmsbridge.adapters.canvas import columns as canvas_columns
 from lmsbridge.adapters.canvas.client import CanvasClient
 from lmsbridge.adapters.canvas.connect import course_path
 from lmsbridge.adapters.canvas.errors import CanvasError, CanvasTransient
-from lmsbridge.core.model import Delivery, DeliveryResult, Outcome
+from lmsbridge.core.api import Delivery, DeliveryResult, Outcome
 
 #: Waits between Progress polls; after the last one the job's outcome counts as unknown.
 POLL_DELAYS = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0)

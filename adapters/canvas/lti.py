@@ -15,20 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from lmsbridge.core.errors import ConfigError
-from lmsbridge.core.lti import advantage
-from lmsbridge.core.lti.ags import Score, ScoreResult
-from lmsbridge.core.lti.nrps import NrpsClient
-from lmsbridge.core.model import (
+from lmsbridge.core.api import (
+    ConfigError,
     Context,
     Delivery,
     DeliveryResult,
     MemberStatus,
+    NrpsClient,
     Outcome,
     RosterMember,
+    Runtime,
+    Score,
+    ScoreResult,
     Tenant,
+    advantage,
 )
-from lmsbridge.core.runtime import Runtime
 
 SUBMISSION_CLAIM = "https://canvas.instructure.com/lti/submission"
 #: Canvas's largest NRPS page.

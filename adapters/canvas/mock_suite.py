@@ -15,15 +15,21 @@ from urllib.parse import parse_qs, urlsplit
 
 from lmsbridge.conformance.lti.mock_suite import score_changes
 from lmsbridge.conformance.suite.platform import HeldColumn, HeldContent, HeldGrade, SeedMember
-from lmsbridge.core import keys
-from lmsbridge.core.capabilities import Capability
-from lmsbridge.core.lti.keys import ToolKeyring
-from lmsbridge.core.lti.routing import COURSE, ITEM, PROGRAM
-from lmsbridge.core.model import Context, PlatformRegistration, Tenant
-from lmsbridge.core.secret import Secret
+from lmsbridge.core.api import (
+    COURSE,
+    ITEM,
+    PROGRAM,
+    Capability,
+    Context,
+    PlatformRegistration,
+    Secret,
+    Tenant,
+    ToolKeyring,
+    keys,
+)
 
 if TYPE_CHECKING:
-    from lmsbridge.core.store import Store
+    from lmsbridge.core.api import Store
 
 #: Where the suite's tenants say the tool lives.
 TOOL_URL = "https://tool.lmsbridge.test"

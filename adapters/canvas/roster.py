@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from lmsbridge.adapters.canvas.client import CanvasClient
 from lmsbridge.adapters.canvas.connect import course_path
-from lmsbridge.core.model import MemberStatus, RosterMember
+from lmsbridge.core.api import MemberStatus, RosterMember
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 ROLE_OF = {

@@ -13,9 +13,16 @@ from lmsbridge.adapters.coursera import mapping
 from lmsbridge.adapters.coursera.client import CourseraClient
 from lmsbridge.adapters.coursera.mock import MockCoursera
 from lmsbridge.adapters.coursera.retry import ProviderError
-from lmsbridge.core import AdapterKind, AdapterSpec, Capability, hookimpl
-from lmsbridge.core.model import Program, Progress, Provider
-from lmsbridge.core.runtime import Runtime
+from lmsbridge.core.api import (
+    AdapterKind,
+    AdapterSpec,
+    Capability,
+    Program,
+    Progress,
+    Provider,
+    Runtime,
+    hookimpl,
+)
 
 DEFAULT_BASE_URL = "https://api.coursera.com"
 

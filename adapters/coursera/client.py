@@ -20,16 +20,16 @@ from lmsbridge.adapters.coursera.retry import (
     TransientError,
     retrying,
 )
-from lmsbridge.core.http import (
+from lmsbridge.core.api import (
     JSON_LIMIT,
     TOKEN_LIMIT,
+    Secret,
     UnreadableAnswer,
     failure,
     parse_retry_after,
     read_capped,
     unreadable_json,
 )
-from lmsbridge.core.secret import Secret
 
 TOKEN_PATH = "/oauth2/client_credentials/token"
 PAGE_SIZE = 100

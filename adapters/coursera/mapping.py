@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from lmsbridge.core.model import Course, Item, Program, Progress
+from lmsbridge.core.api import Course, Item, Program, Progress
 
 
 def from_ms(value: int | float | None) -> datetime | None:

@@ -13,12 +13,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from lmsbridge.adapters.coursera.mapping import to_ms
-from lmsbridge.core.engine.providers import Providers
-from lmsbridge.core.model import Program, Progress, Provider
-from lmsbridge.core.secret import Secret
+from lmsbridge.core.api import Program, Progress, Provider, Providers, Secret
 
 if TYPE_CHECKING:
-    from lmsbridge.core.store import Store
+    from lmsbridge.core.api import Store
 
 
 class CourseraSuitePlatform:

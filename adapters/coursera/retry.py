@@ -12,7 +12,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from lmsbridge.core.errors import LmsbridgeError
+from lmsbridge.core.api import LmsbridgeError
 
 # What a well-behaved client waits at most when the server names no time; a Retry-After
 # larger than this is still honoured (the server knows its own quota window).

@@ -4,8 +4,7 @@ Its hooks are :mod:`lmsbridge.core.lti.advantage` as they are; its mock platform
 :class:`lmsbridge.conformance.lti.MockLtiPlatform` (``lmsbridge mock lti --port N``).
 """
 
-from lmsbridge.core import AdapterKind, AdapterSpec, Capability, hookimpl
-from lmsbridge.core.lti import advantage
+from lmsbridge.core.api import AdapterKind, AdapterSpec, Capability, advantage, hookimpl
 
 
 @hookimpl

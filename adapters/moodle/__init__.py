@@ -1,6 +1,6 @@
 """Moodle adapter: LTI 1.3 Advantage plus Moodle web services (REST)."""
 
-from lmsbridge.core import AdapterKind, AdapterSpec, Capability, hookimpl
+from lmsbridge.core.api import AdapterKind, AdapterSpec, Capability, hookimpl
 
 
 @hookimpl
@@ -14,3 +14,10 @@ def lmsbridge_adapter() -> AdapterSpec:
         opt_outs={Capability.CONTENT_PUBLISH: "Moodle has no web service that creates an activity;"
                                               " content is published by LTI deep linking"},
     )
+
+
+@hookimpl
+def lmsbridge_platform_setup(urls, tenant):
+    from lmsbridge.adapters.moodle.setup import setup
+
+    return setup(urls, tenant)

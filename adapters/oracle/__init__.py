@@ -9,9 +9,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from lmsbridge.core import AdapterKind, AdapterSpec, Capability, hookimpl
-from lmsbridge.core.model import Context, Delivery, DeliveryResult, Publication, Tenant
-from lmsbridge.core.runtime import Runtime
+from lmsbridge.core.api import (
+    AdapterKind,
+    AdapterSpec,
+    Capability,
+    Context,
+    Delivery,
+    DeliveryResult,
+    Publication,
+    Runtime,
+    Tenant,
+    hookimpl,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +43,13 @@ def lmsbridge_mock_platform():
     return MockOracle()
 
 
+@hookimpl
+def lmsbridge_register_commands(cli) -> None:
+    from lmsbridge.adapters.oracle.cli import oracle
+
+    cli.add_command(oracle)
+
+
 #: The engine retries and schedules: inside a hook each request is tried once (see connect).
 HOOK_ATTEMPTS = 1
 
@@ -44,7 +60,7 @@ def _publisher(tenant: Tenant, runtime: Runtime):
     from lmsbridge.adapters.oracle.publish import ContentPublisher
 
     options, client = connect(tenant, runtime, max_attempts=HOOK_ATTEMPTS)
-    return ContentPublisher(options, client, ContentLedger(runtime.store, tenant.name))
+    return ContentPublisher(options, client, ContentLedger(runtime.state(tenant)))
 
 
 class Published(list):
@@ -111,7 +127,7 @@ def lmsbridge_write_grades(tenant: Tenant, context: Context | None,
     from lmsbridge.adapters.oracle.connect import connect
 
     options, client = connect(tenant, runtime, max_attempts=HOOK_ATTEMPTS)
-    results = CompletionWriter(tenant.name, options, client, runtime.store).write(deliveries)
+    results = CompletionWriter(runtime.state(tenant), options, client).write(deliveries)
     counts: dict[str, int] = {}
     for result in results:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1

@@ -23,17 +23,17 @@ from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
 
 from lmsbridge.adapters.oracle import resources as r
 from lmsbridge.adapters.oracle.auth import JwtMinter
-from lmsbridge.core.errors import LmsbridgeError
-from lmsbridge.core.http import (
+from lmsbridge.core.api import (
     JSON_LIMIT,
     TOKEN_LIMIT,
+    LmsbridgeError,
+    Secret,
     UnreadableAnswer,
     failure,
     parse_retry_after,
     read_capped,
     unreadable_json,
 )
-from lmsbridge.core.secret import Secret
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """Progress -> Oracle Learning as xAPI statements, one per learner start and per completion.
 
-How a :class:`~lmsbridge.core.model.Delivery` (shaped for gradebook writes) maps onto Oracle:
+Each delivery carries a typed :class:`~lmsbridge.core.model.Completion`, filled by the engine:
 
-- ``column_key`` ``"course:<id>"`` (the course's ``Publication.key``) is the *completion* of
-  that course: a start statement and a completion statement are sent (Oracle opens an *In
-  progress* enrollment, then completes it); ``"start:course:<id>"`` is a start only.
+- ``event`` ``completion`` is the completion of the course: a start statement and a
+  completion statement are sent (Oracle opens an *In progress* enrollment, then completes
+  it); ``start`` is a start only.
 - the start statement's ``timestamp`` is ``started_at`` when known, else the completion time
   (a start after the completion is refused as contradictory input); the completion's is
   ``timestamp``, which Oracle stores as the completion date. ``score``/``max_score`` become
@@ -15,12 +15,11 @@ How a :class:`~lmsbridge.core.model.Delivery` (shaped for gradebook writes) maps
   effort). ``result.success`` is left out too: a Delivery carries no pass mark, so whether
   the score passed is not known here. Both are supported by :mod:`.xapi` for when it is.
 - the learner is identified per the tenant's ``identify_by``: the work email (``mbox``) or the
-  Oracle user name (``account`` on the pod URL), read from the learners table by
-  ``learner_id``; ``lms_user_id`` is the fallback when the table lacks it (the engine's
-  resolved Oracle identity). A learner with neither is ``REJECTED``, never sent half-formed.
-- the content is the course's content URL, the value Oracle matches statements on: from our
-  catalog when the course is in it, else read back from the content record Oracle holds for
-  the course's key (what the publish hook pushed).
+  Oracle user name (``account`` on the pod URL) of ``completion.learner``. A learner with
+  neither is ``REJECTED``, never sent half-formed.
+- the content is the course's content URL, the value Oracle matches statements on:
+  ``completion.content.url`` when our catalog has it, else read back from the content record
+  Oracle holds for the course's key (what the publish hook pushed).
 
 Statement ids are deterministic, so a re-send is a no-op: statements the LRS already holds
 identically count as ``CURRENT``, new ones as ``DELIVERED``. A revised grade
@@ -38,7 +37,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import select
 
 from lmsbridge.adapters.oracle import resources as r
 from lmsbridge.adapters.oracle.client import OracleClient, OracleError
@@ -55,24 +53,20 @@ from lmsbridge.adapters.oracle.xapi import (
     build_completion_statement,
     build_start_statement,
 )
-from lmsbridge.core import keys
-from lmsbridge.core.model import Delivery, DeliveryResult, Outcome
-from lmsbridge.core.store import Store
-from lmsbridge.core.store.schema import courses, learners
+from lmsbridge.core.api import (
+    AdapterState,
+    Delivery,
+    DeliveryResult,
+    LearningContent,
+    LearningEvent,
+    Outcome,
+    keys,
+)
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "lmsbridge"
 NEW, HELD, CONFLICT, INVALID, LATER = "new", "held", "conflict", "invalid", "later"
-
-
-def parse_column_key(key: str) -> tuple[str, tuple[str, ...]] | None:
-    """``(course_id, events)`` for a column key, or None when it is not an Oracle course key."""
-    parsed = keys.parse_course(key)
-    if parsed is None:
-        return None
-    course_id, start_only = parsed
-    return course_id, ("start",) if start_only else ("start", "completion")
 
 
 @attrs.define
@@ -85,12 +79,12 @@ class _Pending:
 
 
 class CompletionWriter:
-    def __init__(self, tenant: str, options: OracleOptions, client: OracleClient, store: Store,
+    def __init__(self, state: AdapterState, options: OracleOptions, client: OracleClient,
                  *, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
-        self.tenant, self.options, self.client, self.store = tenant, options, client, store
+        self.tenant, self.options, self.client = state.tenant, options, client
         self.now = now
         self._content: dict[str, tuple[str, str] | None] = {}
-        self._publisher = ContentPublisher(options, client, ContentLedger(store, tenant))
+        self._publisher = ContentPublisher(options, client, ContentLedger(state))
 
     def write(self, deliveries: Sequence[Delivery]) -> list[DeliveryResult]:
         pending = [_Pending(d) for d in deliveries]
@@ -137,36 +131,23 @@ class CompletionWriter:
     # ------------------------------------------------------------------ building
 
     def _statements_for(self, delivery: Delivery) -> list[dict[str, Any]]:
-        parsed = parse_column_key(delivery.column_key)
-        if parsed is None:
+        completion = delivery.completion
+        if completion is None:
             raise StatementError(f"column_key {delivery.column_key!r} is not an Oracle course "
-                                 "key ('course:<id>' or 'start:course:<id>')")
-        course_id, events = parsed
-        activity_id, title = self._content_of(course_id)
-        with self.store.engine.connect() as conn:
-            learner = conn.execute(select(learners.c.email, learners.c.username,
-                                          learners.c.name).where(
-                learners.c.id == delivery.learner_id)).first()
-        email = learner.email if learner else None
-        username = learner.username if learner else None
-        fallback = delivery.lms_user_id if delivery.lms_user_id != delivery.learner_id else None
-        if self.options.identify_by == "email" and not email and fallback and "@" in fallback:
-            email = fallback
-        if self.options.identify_by == "username" and not username and fallback:
-            username = fallback
-        actor = build_actor(learner=delivery.learner_id, identify_by=self.options.identify_by,
-                            email=email, username=username, name=learner.name if learner else None,
+                                 "start or completion")
+        activity_id, title = self._content_of(completion.content)
+        learner = completion.learner
+        actor = build_actor(learner=learner.id, identify_by=self.options.identify_by,
+                            email=learner.email, username=learner.username, name=learner.name,
                             account_home_page=self.options.base_url)
-        common = dict(tenant=self.tenant, learner_key=delivery.learner_id, actor=actor,
+        common = dict(tenant=self.tenant, learner_key=learner.id, actor=actor,
                       activity_id=activity_id, title=title, platform=PLATFORM, now=self.now())
         started = delivery.started_at or delivery.timestamp
         if started > delivery.timestamp:
             raise StatementError(f"started_at {started.isoformat()} is after the completion "
                                  f"timestamp {delivery.timestamp.isoformat()}")
-        out = []
-        if "start" in events:
-            out.append(build_start_statement(**common, timestamp=started))
-        if "completion" in events:
+        out = [build_start_statement(**common, timestamp=started)]
+        if completion.event == LearningEvent.COMPLETION:
             score = Score(raw=delivery.score, min=0, max=delivery.max_score,
                           scaled=round(delivery.score / delivery.max_score, 4))
             out.append(build_completion_statement(
@@ -174,14 +155,12 @@ class CompletionWriter:
                 attempt=delivery.grade_revision or None))
         return out
 
-    def _content_of(self, course_id: str) -> tuple[str, str]:
-        """``(content URL, title)`` of a course: our catalog, else Oracle's content record."""
+    def _content_of(self, content: LearningContent) -> tuple[str, str]:
+        """``(content URL, title)`` of a course: our catalog's, else Oracle's content record."""
+        course_id = content.course_id
         if course_id not in self._content:
-            with self.store.engine.connect() as conn:
-                row = conn.execute(select(courses.c.name, courses.c.url).where(
-                    courses.c.id == course_id)).first()
-            if row is not None and row.url:
-                self._content[course_id] = (row.url, row.name)
+            if content.url:
+                self._content[course_id] = (content.url, content.title or course_id)
             else:
                 record = self._publisher.find(keys.course(course_id))
                 url = record.get(ORACLE_ATTRIBUTE_NAMES["content_url"]) if record else None

@@ -10,10 +10,7 @@ from collections.abc import Callable
 from lmsbridge.adapters.oracle.auth import JwtMinter
 from lmsbridge.adapters.oracle.client import JwtAuth, OAuthClientCredentials, OracleClient
 from lmsbridge.adapters.oracle.options import OracleOptions
-from lmsbridge.core.errors import ConfigError, NotFound
-from lmsbridge.core.model import Tenant
-from lmsbridge.core.runtime import Runtime
-from lmsbridge.core.secret import Secret
+from lmsbridge.core.api import ConfigError, NotFound, Runtime, Secret, Tenant
 
 
 def _secret(runtime: Runtime, tenant: Tenant, name: str, hint: str) -> Secret:

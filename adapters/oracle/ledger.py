@@ -1,18 +1,17 @@
-"""What we last pushed to a tenant's Oracle content (table ``oracle_content``, migration 0005)."""
+"""What we last pushed to a tenant's Oracle content, kept in the adapter's own state
+(``runtime.state(tenant)``), one entry per content key (``Publication.key``)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import select
 
-from lmsbridge.core.store import Store
-from lmsbridge.core.store.schema import now, oracle_content
+from lmsbridge.core.api import AdapterState
 
 
 def fingerprint(payload: Mapping[str, Any]) -> str:
@@ -31,29 +30,22 @@ class Pushed:
 
 
 class ContentLedger:
-    def __init__(self, store: Store, tenant: str) -> None:
-        self.store, self.tenant = store, tenant
+    def __init__(self, state: AdapterState) -> None:
+        self.state = state
+
+    @property
+    def tenant(self) -> str:
+        return self.state.tenant
 
     def get(self, content_key: str) -> Pushed | None:
-        with self.store.engine.connect() as conn:
-            tid = self.store.tenants.id_of(conn, self.tenant)
-            row = conn.execute(select(oracle_content).where(
-                (oracle_content.c.tenant_id == tid)
-                & (oracle_content.c.content_key == content_key))).first()
-        if row is None:
+        value = self.state.get(content_key)
+        if value is None:
             return None
-        return Pushed(row.content_key, row.oracle_id, row.fingerprint, row.status, row.pushed_at)
+        return Pushed(content_key, value["oracle_id"], value["fingerprint"], value["status"],
+                      datetime.fromisoformat(value["pushed_at"]))
 
     def record(self, content_key: str, oracle_id: str, digest: str, status: str) -> None:
         """Upsert after Oracle acknowledged the write (never before: state follows the write)."""
-        values = {"oracle_id": oracle_id, "fingerprint": digest, "status": status,
-                  "pushed_at": now()}
-        with self.store.engine.begin() as conn:
-            tid = self.store.tenants.id_of(conn, self.tenant)
-            where = (oracle_content.c.tenant_id == tid) & (
-                oracle_content.c.content_key == content_key)
-            if conn.execute(select(oracle_content.c.id).where(where)).first():
-                conn.execute(oracle_content.update().where(where).values(**values))
-            else:
-                conn.execute(oracle_content.insert().values(
-                    tenant_id=tid, content_key=content_key, **values))
+        self.state.put(content_key, {"oracle_id": oracle_id, "fingerprint": digest,
+                                     "status": status,
+                                     "pushed_at": datetime.now(UTC).isoformat()})

@@ -17,11 +17,10 @@ from lmsbridge.adapters.oracle.auth import PROVIDER_ROLE, generate_keypair
 from lmsbridge.adapters.oracle.mapping import ORACLE_ATTRIBUTE_NAMES, ORACLE_STATUS_CODES
 from lmsbridge.adapters.oracle.xapi import VERBS
 from lmsbridge.conformance.suite.platform import HeldContent, HeldGrade, SeedMember
-from lmsbridge.core.model import Tenant
-from lmsbridge.core.secret import Secret
+from lmsbridge.core.api import Secret, Tenant
 
 if TYPE_CHECKING:
-    from lmsbridge.core.store import Store
+    from lmsbridge.core.api import Store
 
 #: The integration user a connected tenant acts as; Oracle's setup guide (step 6) suggests
 #: this user name.

@@ -28,8 +28,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from lmsbridge.adapters.oracle.mapping import AttributeMapping, MappingError
-from lmsbridge.core.errors import ConfigError
-from lmsbridge.core.model import Tenant
+from lmsbridge.core.api import ConfigError, Tenant
 
 KNOWN = frozenset({
     "issuer", "username", "identify_by", "auth", "oauth_token_url", "oauth_client_id",

@@ -31,8 +31,7 @@ from lmsbridge.adapters.oracle.mapping import (
     MappingError,
 )
 from lmsbridge.adapters.oracle.options import OracleOptions
-from lmsbridge.core.errors import ConfigError
-from lmsbridge.core.model import Publication, evolve
+from lmsbridge.core.api import ConfigError, Publication, evolve
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ class ContentPublisher:
             if found is None:
                 raise ConfigError(
                     f"tenant {self.ledger.tenant!r}: Oracle has no learning provider {self.options.provider_code!r}: enable it "
-                    "with 'Configure External Providers' (seed step 7)")
+                    "with 'Configure External Providers' (Oracle's setup guide, step 7)")
             self._provider_id = str(found[r.PROVIDER_ID])
         return self._provider_id
 

@@ -18,14 +18,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import update
-
 from lmsbridge.conformance.suite.platform import HeldColumn, HeldContent, HeldGrade, SeedMember
 from lmsbridge.core import keys
 from lmsbridge.core.lti.keys import ToolKeyring
 from lmsbridge.core.lti.routing import COURSE, ITEM
 from lmsbridge.core.model import Context, PlatformRegistration, Tenant
-from lmsbridge.core.store.schema import contexts
 
 if TYPE_CHECKING:
     from lmsbridge.core.store import Store
@@ -103,14 +100,11 @@ class LtiSuitePlatform:
 
 def record_context(store: Store, context: Context) -> None:
     """Insert or update the context row, as a launch from it records it."""
-    values = {"title": context.title, "lineitems_url": context.lineitems_url,
-              "memberships_url": context.memberships_url}
-    with store.engine.begin() as conn:
-        tid = store.tenants.id_of(conn, context.tenant)
-        key = (contexts.c.tenant_id == tid) & (contexts.c.context_id == context.context_id)
-        if conn.execute(update(contexts).where(key).values(**values)).rowcount == 0:
-            conn.execute(contexts.insert().values(tenant_id=tid, context_id=context.context_id,
-                                                  **values))
+    with store.transaction() as conn:
+        store.launches.upsert_context(
+            conn, store.tenants.id_of(conn, context.tenant), context.context_id,
+            title=context.title, lineitems_url=context.lineitems_url,
+            memberships_url=context.memberships_url)
 
 
 def score_changes(scores: Sequence[Mapping[str, Any]]) -> int:

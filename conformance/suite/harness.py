@@ -16,6 +16,7 @@ from attrs import define, field
 
 from lmsbridge.conformance.suite.platform import SeedMember
 from lmsbridge.core import keys
+from lmsbridge.core.capabilities import AdapterKind
 from lmsbridge.core.model import (
     Context,
     Delivery,
@@ -64,6 +65,9 @@ class Connection:
     platform: Any
     runtime: Runtime
     target: Tenant | Provider
+    # The suite's store: a learning adapter's deliveries get their typed completions from
+    # it, as the engine fills them when it loads due deliveries.
+    store: Any = None
     errors: list[BaseException] = field(factory=list)
     retry_afters: list[float] = field(factory=list)
 
@@ -99,8 +103,10 @@ class Connection:
 
     def write_once(self, context: Context | None,
                    deliveries: Sequence[Delivery]) -> list[DeliveryResult]:
-        results = self.registry.write_grades(self.tenant, context, list(deliveries),
-                                             self.runtime)
+        sent = list(deliveries)
+        if self.store is not None and self.adapter.spec.kind == AdapterKind.LEARNING:
+            sent = self.store.learning.completions(sent)
+        results = self.registry.write_grades(self.tenant, context, sent, self.runtime)
         keys = Counter(r.dedupe_key for r in results)
         wanted = {d.dedupe_key for d in deliveries}
         assert set(keys) == wanted and all(n == 1 for n in keys.values()), \

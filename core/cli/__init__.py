@@ -19,17 +19,35 @@ from lmsbridge.core.errors import LmsbridgeError
 class LazyGroup(click.Group):
     """Imports a subcommand's module only when that command runs (or ``--help`` lists it):
     the nightly ``sync`` must not pay for importing the web tool, the mocks and the demo.
+    Adapters' commands (hook ``lmsbridge_register_commands``) are loaded, with the plugin
+    registry, only for a name core does not have and for the command list.
     State-changing commands get their audit row here (:mod:`.audit`)."""
 
+    _from_adapters: dict[str, click.Command] | None = None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *_lazy()})
+        return sorted({*super().list_commands(ctx), *_lazy(), *self._adapter_commands()})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.commands and name in _lazy():
             module, attr = _lazy()[name].split(":")
             command = getattr(importlib.import_module(module), attr)
             self.add_command(instrument(command, name), name)
+        elif name not in self.commands and name in self._adapter_commands():
+            self.add_command(self._adapter_commands()[name], name)
         return super().get_command(ctx, name)
+
+    def _adapter_commands(self) -> dict[str, click.Command]:
+        if self._from_adapters is None:
+            from lmsbridge.core.plugins import Registry
+
+            collector = click.Group()
+            Registry.load().register_commands(collector)
+            core = {*self.commands, *_lazy()}  # an adapter never replaces a core command
+            self._from_adapters = {name: instrument(command, name)
+                                   for name, command in collector.commands.items()
+                                   if name not in core}
+        return self._from_adapters
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,19 +76,17 @@ COMMANDS = [
     "lmsbridge.core.cli.platform:platform",
     "lmsbridge.core.cli.program:program",
     "lmsbridge.core.cli.mock:mock",
-    # --- LTI tool (issue 3) ---
+    # --- LTI tool ---
     "lmsbridge.core.cli.serve:serve",
     "lmsbridge.core.cli.keys:keys",
     "lmsbridge.core.cli.license:license",
-    # --- sync engine (issue 4) ---
+    # --- sync engine ---
     "lmsbridge.core.cli.sync:sync",
     "lmsbridge.core.cli.catalog:catalog",
     "lmsbridge.core.cli.provider:provider",
     "lmsbridge.core.cli.demo:demo",
-    # --- conformance (issue 5) ---
+    # --- conformance ---
     "lmsbridge.core.cli.conformance:conformance",
-    # --- Oracle (issue 6) ---
-    "lmsbridge.core.cli.oracle:oracle",
     # --- audit trail ---
     "lmsbridge.core.cli.audit:audit",
 ]

@@ -11,8 +11,8 @@ import click
 
 from lmsbridge.core.cli.app import App, emit_json, pass_app, table
 from lmsbridge.core.cli.sync import show
-from lmsbridge.core.engine import demo_oracle
-from lmsbridge.core.engine.demo_script import Narrator, run
+from lmsbridge.core.demo import oracle as demo_oracle
+from lmsbridge.core.demo.script import Narrator, run
 from lmsbridge.core.engine.runner import SyncReport
 
 

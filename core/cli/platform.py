@@ -4,7 +4,7 @@ import click
 
 from lmsbridge.core.cli.app import App, emit_json, pass_app, table
 from lmsbridge.core.errors import ValidationError
-from lmsbridge.core.lti import platform_config
+from lmsbridge.core.lti.setup import tool_urls
 from lmsbridge.core.model import PlatformRegistration
 
 
@@ -54,19 +54,24 @@ def list_(app: App, tenant: str | None, as_json: bool) -> None:
 
 
 @platform.command("config")
-@click.argument("lms", type=click.Choice(sorted(platform_config.BUILDERS)))
+@click.argument("lms", metavar="KIND")
 @click.option("--base-url", required=True, envvar="LMSBRIDGE_BASE_URL",
               help="The tool's public https URL (as served by `lmsbridge serve`).")
 @click.option("--tenant", help="Name the tool after this tenant (must exist, on this LMS).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_app
 def config(app: App, lms: str, base_url: str, tenant: str | None, as_json: bool) -> None:
-    """Print what an LMS admin pastes to register the tool."""
+    """Print what an LMS admin pastes to register the tool (KIND: an adapter, e.g. canvas,
+    moodle, blackboard, d2l)."""
+    urls = tool_urls(base_url)
+    kinds = app.registry.setup_adapters()
+    if lms not in kinds:
+        raise ValidationError("KIND", lms, f"must be one of {', '.join(kinds) or 'none'}")
     if tenant is not None:
         kind = app.store.tenants.get(tenant).kind
         if kind != lms:
             raise ValidationError("--tenant", tenant, f"is a {kind} tenant, not {lms}")
-    cfg = platform_config.build(lms, base_url, tenant)
+    cfg = app.registry.platform_setup(lms, urls, tenant)
     if as_json:
         emit_json(cfg.as_json())
         return

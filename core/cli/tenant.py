@@ -128,7 +128,7 @@ def set_secret(app: App, name: str, key: str) -> None:
     click.echo(f"stored secret {key} for tenant {name}")
 
 
-# --- sync engine (issue 4) ----------------------------------------------------------------
+# --- sync settings ------------------------------------------------------------------------
 
 
 @tenant.command("set")

@@ -54,7 +54,9 @@ def drain(scope: TenantScope, sleep: Callable[[float], None],
     for round_ in range(options.max_rounds):
         todo = outbox.due(scope.ref, now())
         ready = todo
-        if shells:
+        if not shells:  # typed learner identity and course, read here, not by the adapter
+            ready = todo = scope.store.learning.completions(todo)
+        else:
             refs = scope.store.columns.refs(scope.ref)
             ready = [evolve(d, column_ref=refs[(d.context_id, d.column_key)]) for d in todo
                      if (d.context_id, d.column_key) in refs]

@@ -19,12 +19,14 @@ from lmsbridge.core.audit import ERROR_CHARS, AuditRecord
 from lmsbridge.core.secretbox import SecretBox
 from lmsbridge.core.store import database
 from lmsbridge.core.store.accounts import Accounts
+from lmsbridge.core.store.adapter_state import AdapterStates
 from lmsbridge.core.store.catalog import Catalog
 from lmsbridge.core.store.columns import Columns
 from lmsbridge.core.store.contexts import Contexts
 from lmsbridge.core.store.grade_options import GradeOptions
 from lmsbridge.core.store.grades import Grades
 from lmsbridge.core.store.launches import Launches
+from lmsbridge.core.store.learning import Learning
 from lmsbridge.core.store.licenses import Licenses
 from lmsbridge.core.store.links import Links
 from lmsbridge.core.store.nonces import Nonces
@@ -67,6 +69,8 @@ class Store:
         self.roster = Roster(engine)
         self.outbox = Outbox(engine)
         self.runs = Runs(engine)
+        self.adapter_state = AdapterStates(engine, self.tenants)
+        self.learning = Learning(engine)
 
     @classmethod
     def open(cls, url: str = database.DEFAULT_URL,

@@ -117,7 +117,7 @@ providers = Table(
     Column("org_id", Text),
 )
 
-# Which provider programs a tenant may publish (the seed: programs are activated per LMS).
+# Which provider programs a tenant may publish: programs are activated per LMS instance.
 activations = Table(
     "activations", metadata, _id(), _tenant_fk(),
     Column("program_id", Text, nullable=False),
@@ -364,18 +364,7 @@ Index("ix_deliveries_cell", deliveries.c.tenant_id, deliveries.c.context_id,
 
 # --- Oracle Learning (migration 0005) -----------------------------------------------------
 
-# What lmsbridge last pushed to each tenant's Oracle provider content: Oracle's id for it and a
-# fingerprint of the payload, so an unchanged course costs no PATCH and a retired one is
-# deactivated, never left dangling. ``content_key`` is Publication.key ("course:<id>").
-oracle_content = Table(
-    "oracle_content", metadata, _id(), _tenant_fk(),
-    Column("content_key", String(255), nullable=False),
-    Column("oracle_id", Text, nullable=False),
-    Column("fingerprint", String(64), nullable=False),
-    Column("status", String(16), nullable=False),  # Oracle status code last sent
-    Column("pushed_at", UTCDateTime, nullable=False, default=now),
-    UniqueConstraint("tenant_id", "content_key"),
-)
+# ``oracle_content`` (created here) moved into ``adapter_state`` in migration 0009.
 
 # --- learning platforms (migration 0006) --------------------------------------------------
 
@@ -407,3 +396,18 @@ programs.append_column(Column("provider_id", Integer,
 # The tenant whose SSO created or first linked the learner; None for a learner the provider
 # reported whom no SSO has claimed yet. First SSO never links a learner of another tenant.
 learners.append_column(Column("tenant_id", Integer, ForeignKey("tenants.id"), index=True))
+
+# --- adapter state (migration 0009) -------------------------------------------------------
+
+# What an adapter keeps between calls, per adapter and tenant: ``key`` is the adapter's own
+# (Oracle: a content key such as "course:<id>"), ``value`` JSON text. Adapters reach it only
+# through ``Runtime.state(tenant)``, never this table.
+adapter_state = Table(
+    "adapter_state", metadata, _id(),
+    Column("adapter", String(63), nullable=False),
+    _tenant_fk(),
+    Column("key", String(255), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False, default=now),
+    UniqueConstraint("adapter", "tenant_id", "key"),
+)

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from lmsbridge.core import AdapterKind, AdapterSpec, Capability, hookimpl
-from lmsbridge.core.model import (
+from lmsbridge.core.api import (
+    AdapterKind,
+    AdapterSpec,
+    Capability,
     Context,
     Delivery,
     DeliveryResult,
     GradebookColumn,
     Outcome,
     RosterMember,
+    Runtime,
     Tenant,
     evolve,
+    hookimpl,
 )
-from lmsbridge.core.runtime import Runtime
 from lmsbridge_example.client import ExampleClient, Refused, Transient
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"

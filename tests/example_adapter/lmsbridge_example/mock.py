@@ -20,8 +20,7 @@ from flask import Flask, Response, jsonify, request
 
 from lmsbridge.conformance.mock import FaultRule, MockServer
 from lmsbridge.conformance.suite.platform import HeldColumn, HeldGrade, SeedMember
-from lmsbridge.core.model import Context, Tenant
-from lmsbridge.core.secret import Secret
+from lmsbridge.core.api import Context, Secret, Tenant
 
 TOKEN = "example-mock-token"
 

@@ -1,4 +1,4 @@
-"""LTI tool: launches, OIDC state, licenses (issue 3).
+"""LTI tool: launches, OIDC state, licenses.
 
 Revision ID: 0002
 Revises: 0001

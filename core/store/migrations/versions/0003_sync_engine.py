@@ -1,4 +1,4 @@
-"""Sync engine: what platforms hold, one runner per tenant, outbox cell index (issue 4).
+"""Sync engine: what platforms hold, one runner per tenant, outbox cell index.
 
 Revision ID: 0003
 Revises: 0002

@@ -1,4 +1,4 @@
-"""Conformance and Canvas (issue 5).
+"""Conformance and Canvas.
 
 Revision ID: 0004
 Revises: 0003
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # reserved: filled by the issue 5 work
+    pass  # reserved slot in the linear history; the conformance work needed no tables
 
 
 def downgrade() -> None:

@@ -1,4 +1,4 @@
-"""Oracle Learning content (issue 6).
+"""Oracle Learning content.
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-"""Learning platforms: course starts and completions, a delivery's start time (issues 4, 6).
+"""Learning platforms: course starts and completions, a delivery's start time.
 
 Revision ID: 0006
 Revises: 0005

@@ -15,25 +15,27 @@ from typing import Any
 import requests
 from attrs import frozen
 
-from lmsbridge.adapters.oracle import resources as r
-from lmsbridge.adapters.oracle.mock import MockOracle
-from lmsbridge.adapters.oracle.xapi import VERBS
+from lmsbridge.core.hookspecs import MockPlatform
 from lmsbridge.core.model import Tenant, evolve
 from lmsbridge.core.store import Store
 
 TENANT = "consortium"
 TITLE = "Tri-Campus Consortium"
-STARTED = VERBS["start"]["id"]
-COMPLETED = VERBS["completion"]["id"]
+# Read from the pod as any Oracle client sees it: xAPI verbs, Oracle's REST paths and keys.
+STARTED = "http://adlnet.gov/expapi/verbs/initialized"
+COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+CONTENT_ID = "ContentId"
+PROVIDERS_PATH = "/hcmRestApi/resources/11.13.18.05/digitalLearningProviders"
+STATEMENTS_PATH = "/hcmRestApi/learningRecordStore/xapi/statements"
 _WRITES = ("POST", "PATCH", "PUT")
 
 
-def connect(pod: MockOracle, store: Store) -> Tenant:
-    """Register the tenant as the seed guide's steps leave it. The pod's own ``connect``
+def connect(pod: MockPlatform, store: Store) -> Tenant:
+    """Register the tenant as Oracle's setup guide leaves it. The pod's own ``connect``
     (the conformance suite's seeding) makes the key pair, has the pod trust its certificate
     for our issuer and adds the integration user with the provider duty; it identifies
     learners by Oracle user name, which the demo's learners lack, so switch to work email
-    (what the seed's step 3 offers too)."""
+    (what the setup guide's step 3 offers too)."""
     tenant = pod.connect(store, TENANT)
     return store.tenants.update(evolve(tenant, provider="coursera",
                                        options={**tenant.options, "identify_by": "email"}))
@@ -51,7 +53,7 @@ class PodState:
 
 def snapshot(pod_url: str) -> PodState:
     state = requests.get(pod_url + "/_mock/state", timeout=10).json()
-    return PodState({str(c[r.CONTENT_ID]): c for c in state["content"]},
+    return PodState({str(c[CONTENT_ID]): c for c in state["content"]},
                     {s["id"]: s["verb"]["id"] for s in state["statements"]},
                     state["requests"], state["seq"])
 
@@ -68,10 +70,10 @@ def figures(before: PodState, after: PodState) -> dict[str, int]:
     # Requests since ``before`` by arrival number, so a log that dropped old entries still
     # counts this window right.
     window = [q for q in after.requests if q["seq"] > before.seq and q["method"] in _WRITES]
-    statement_posts = sum(1 for q in window if q["path"] == r.STATEMENTS_PATH)
+    statement_posts = sum(1 for q in window if q["path"] == STATEMENTS_PATH)
     return {"content_created": len(created), "content_updated": len(updated),
             "content_unchanged": len(after.content) - len(created) - len(updated),
-            "content_writes": sum(1 for q in window if q["path"].startswith(r.PROVIDERS_PATH)),
+            "content_writes": sum(1 for q in window if q["path"].startswith(PROVIDERS_PATH)),
             "statements": len(new), "starts": new.count(STARTED),
             "completions": new.count(COMPLETED), "statement_requests": statement_posts}
 

@@ -2,10 +2,10 @@
 on loopback.
 
 :class:`DemoWorld` starts the mock provider (:class:`MockCoursera`), one mock LTI platform
-per institution, a mock Oracle Learning pod (:class:`MockOracle`, see :mod:`demo_oracle`) and
+per institution, a mock Oracle Learning pod (the ``oracle`` adapter's mock, see :mod:`.oracle`) and
 the LTI tool (``create_app``) in threads, on a fresh SQLite database in the demo's folder,
 and registers everything the way an admin would (provider, tenants, platform registrations,
-activated programs). What happens next is in :mod:`demo_script`.
+activated programs). What happens next is in :mod:`.script`.
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ import requests
 from attrs import define, field, frozen
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from lmsbridge.adapters.coursera.mock import MockCoursera
-from lmsbridge.adapters.oracle.mock import MockOracle
-from lmsbridge.conformance.lti import MockLtiPlatform
-from lmsbridge.core.engine import demo_oracle
+from lmsbridge.core.demo import oracle as demo_oracle
 from lmsbridge.core.engine.providers import Providers
 from lmsbridge.core.model import PlatformRegistration, Provider, Tenant
+from lmsbridge.core.plugins import Registry
 from lmsbridge.core.secret import Secret
 from lmsbridge.core.store import Store
 from lmsbridge.core.web import create_app
@@ -55,7 +53,7 @@ class Institution:
     course_title: str
     teacher: Person
     learners: list[Person]
-    platform: MockLtiPlatform = field(init=False, default=None)
+    platform: Any = field(init=False, default=None)  # the lti adapter's mock
 
 
 def _people(domain: str, prefix: str, names: Sequence[str]) -> list[Person]:
@@ -129,7 +127,7 @@ class ToolServer:
 
 
 class DemoWorld:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, registry: Registry) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if (folder / DB_NAME).exists():
             from lmsbridge.core.errors import ConfigError
@@ -139,8 +137,10 @@ class DemoWorld:
         self.store = Store.open(f"sqlite:///{folder / DB_NAME}", folder / "lmsbridge.key")
         self.store.upgrade()
         self.institutions = institutions()
-        self.provider = MockCoursera()
-        self.pod = MockOracle()
+        # Every mock comes from its adapter (lmsbridge_mock_platform).
+        self.registry = registry
+        self.provider: Any = registry.mock_platform("coursera")
+        self.pod: Any = registry.mock_platform("oracle")
         self.tool: ToolServer | None = None
         self._started: list[Any] = []
 
@@ -152,7 +152,7 @@ class DemoWorld:
         self.tool = ToolServer(self.store)
         self._started.append(self.tool)
         for inst in self.institutions:
-            inst.platform = MockLtiPlatform(issuer=None).start()
+            inst.platform = self.registry.mock_platform("lti").start()
             self._started.append(inst.platform)
         self.pod.start()
         self._started.append(self.pod)

@@ -16,9 +16,9 @@ from typing import Any
 
 from attrs import define, field
 
-from lmsbridge.core.engine import catalog, demo_oracle
-from lmsbridge.core.engine.demo_browser import Browser, BrowserError
-from lmsbridge.core.engine.demo_world import (
+from lmsbridge.core.demo import oracle as demo_oracle
+from lmsbridge.core.demo.browser import Browser, BrowserError
+from lmsbridge.core.demo.world import (
     CATALOG,
     PROGRAM,
     DemoWorld,
@@ -27,10 +27,11 @@ from lmsbridge.core.engine.demo_world import (
     Tally,
     tally,
 )
+from lmsbridge.core.engine import catalog
 from lmsbridge.core.engine.runner import Engine, SyncOptions, SyncReport
+from lmsbridge.core.engine.scope import utcnow
 from lmsbridge.core.plugins import Registry
 from lmsbridge.core.runtime import Runtime
-from lmsbridge.core.store.schema import now as utcnow
 
 DEEP_LINKING = "LtiDeepLinkingRequest"
 # (learner index, item id, new score): the grades the provider changes before the 2nd sync
@@ -77,7 +78,7 @@ def run(folder: Path, registry: Registry, out: Narrator,
         clock: Callable[[], datetime] = utcnow) -> DemoResult:
     started = time.monotonic()
     result = DemoResult(str(folder))
-    with DemoWorld(folder) as world:
+    with DemoWorld(folder, registry) as world:
         out.step("Start the mocks and the tool (real HTTP on 127.0.0.1)")
         out.say(f"provider (mock Coursera) {world.provider.url}")
         for inst in world.institutions:

@@ -1,4 +1,8 @@
-"""``lmsbridge oracle``: make the key pair Oracle trusts, and check a pod accepts it."""
+"""``lmsbridge oracle``: make the key pair Oracle trusts, and check a pod accepts it.
+
+Added to the command line by the adapter's ``lmsbridge_register_commands``; core audits
+``oracle keygen`` like its own admin commands.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,18 @@ from pathlib import Path
 
 import click
 
-from lmsbridge.core.cli.app import App, pass_app
-from lmsbridge.core.errors import AlreadyExists, ConfigError, LmsbridgeError, ValidationError
-from lmsbridge.core.model import Tenant, evolve
-from lmsbridge.core.runtime import Runtime
-from lmsbridge.core.secret import Secret
+from lmsbridge.core.api import (
+    AlreadyExists,
+    App,
+    ConfigError,
+    LmsbridgeError,
+    Runtime,
+    Secret,
+    Tenant,
+    ValidationError,
+    evolve,
+    pass_app,
+)
 
 
 class OracleCheckFailed(LmsbridgeError):
@@ -57,7 +68,7 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
 @pass_app
 def keygen(app: App, tenant_name: str, issuer: str | None, username: str | None,
            out_dir: Path, key_file: Path | None, force: bool) -> None:
-    """Make the private key and the .cer the Oracle admin uploads (seed steps 8-9)."""
+    """Make the private key and the .cer the Oracle admin uploads (Oracle's setup guide, steps 8-9)."""
     from lmsbridge.adapters.oracle.auth import generate_keypair, x5t
 
     store = app.store
@@ -114,7 +125,7 @@ def check(app: App, tenant_name: str) -> None:
     from lmsbridge.adapters.oracle.diagnose import explain
 
     tenant = _oracle_tenant(app, tenant_name)
-    options, client = connect(tenant, Runtime(app.store, timeout=15), max_attempts=2)
+    options, client = connect(tenant, Runtime(app.store, timeout=15).for_adapter("oracle"), max_attempts=2)
     try:
         provider = client.find_one(r.PROVIDERS_PATH, r.PROVIDER_CODE, options.provider_code)
     except OracleError as err:
@@ -123,7 +134,7 @@ def check(app: App, tenant_name: str) -> None:
         raise OracleCheckFailed(
             f"{options.base_url}: authenticated, but Oracle has no learning provider "
             f"{options.provider_code!r}: enable it with 'Configure External Providers' "
-            "(seed step 7)")
+            "(Oracle's setup guide, step 7)")
     who = options.username if options.auth == "jwt" else f"client {options.oauth_client_id}"
     click.echo(f"ok: {options.base_url} accepts {who} ({options.auth}); provider "
                f"{options.provider_code} is {provider[r.PROVIDER_ID]}")
