@@ -20,8 +20,8 @@ Groups:
   ``JSON_LIMIT``, and ``iter_pages`` (RFC 8288 ``Link`` paging);
 - LTI Advantage: ``advantage`` (the AGS/NRPS hook implementations an LTI adapter delegates to:
   ``advantage.ensure_columns``, ``write_grades``, ``read_roster``, ``retire_content``,
-  ``service_for``), ``ScoreWriter``, ``TokenService``, ``AccessToken``, ``AgsClient``,
-  ``LineItem``, ``Score``, ``ScoreResult``, ``NrpsClient``;
+  ``service_for``), ``ScoreWriter``, ``TokenService``, ``AccessToken``, ``TokenError``,
+  ``AgsClient``, ``LineItem``, ``Score``, ``ScoreResult``, ``NrpsClient``;
 - LMS setup text (``lmsbridge_platform_setup``): ``ToolConfig``, ``TITLE``, ``DESCRIPTION``,
   ``SCOPES``, ``title``;
 - adapter commands (``lmsbridge_register_commands``): ``App``, ``pass_app``;
@@ -70,6 +70,7 @@ from lmsbridge.core.lti.keys import ToolKeyring
 from lmsbridge.core.lti.nrps import NrpsClient
 from lmsbridge.core.lti.paging import iter_pages
 from lmsbridge.core.lti.routing import COURSE, ITEM, PROGRAM
+from lmsbridge.core.lti.service_errors import TokenError
 from lmsbridge.core.lti.setup import DESCRIPTION, SCOPES, TITLE, ToolConfig, title
 from lmsbridge.core.lti.token import AccessToken, TokenService
 from lmsbridge.core.lti.tool_urls import ToolUrls
@@ -119,7 +120,8 @@ __all__ = [
     "is_transient", "retry_after", "parse_retry_after", "platform_message", "redact",
     "POX_LIMIT", "JWKS_LIMIT", "TOKEN_LIMIT", "JSON_LIMIT", "iter_pages",
     # LTI Advantage
-    "advantage", "ScoreWriter", "TokenService", "AccessToken", "AgsClient", "LineItem",
+    "advantage", "ScoreWriter", "TokenService", "AccessToken", "TokenError", "AgsClient",
+    "LineItem",
     "Score", "ScoreResult", "NrpsClient",
     # LMS setup text
     "ToolConfig", "TITLE", "DESCRIPTION", "SCOPES", "title",

@@ -185,6 +185,11 @@ class Audit:
                                          {"since": None if since is None else since.isoformat()},
                                          _count("read")))
 
+    @hookimpl(wrapper=True, specname="lmsbridge_check_connection")
+    def audit_check_connection(self, tenant):
+        return (yield from self._observe("lmsbridge_check_connection", tenant, {},
+                                         _count("problems")))
+
 
 class _Stream:
     """Passes an adapter's iterator through and records the call once it ends."""

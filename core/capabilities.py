@@ -30,6 +30,7 @@ class Capability(enum.StrEnum):
     CONTENT_RETIRE = "content_retire"
     CATALOG_READ = "catalog_read"
     PROGRESS_READ = "progress_read"
+    CONNECTION_CHECK = "connection_check"  # optional for every kind
 
 
 # The hook that serves each capability; tests/test_hooks.py checks these are exactly the
@@ -42,6 +43,7 @@ HOOK_OF: Mapping[Capability, str] = {
     Capability.CONTENT_RETIRE: "lmsbridge_retire_content",
     Capability.CATALOG_READ: "lmsbridge_read_catalog",
     Capability.PROGRESS_READ: "lmsbridge_read_progress",
+    Capability.CONNECTION_CHECK: "lmsbridge_check_connection",
 }
 
 CORE: Mapping[AdapterKind, frozenset[Capability]] = {

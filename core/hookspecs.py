@@ -160,6 +160,21 @@ def lmsbridge_retire_content(
     """
 
 
+# --- connection check ---------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def lmsbridge_check_connection(tenant: Tenant, runtime: Runtime) -> Sequence[str]:
+    """Check that the tenant's platform accepts our credentials, for ``lmsbridge tenant
+    check NAME``: one line per problem an admin can act on, empty when the connection works;
+    never a secret.
+
+    Make the cheapest authenticated request that proves it (a token, a ``GET`` of our own
+    account). A refusal, an unreachable host or a missing setting is a line saying what to
+    fix where, not an exception.
+    """
+
+
 # --- provider side ------------------------------------------------------------------------
 
 

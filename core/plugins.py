@@ -262,6 +262,12 @@ class Registry:
         return self._call(provider.kind, "lmsbridge_read_progress", provider=provider,
                           since=since, runtime=runtime)
 
+    def check_connection(self, tenant: Tenant,
+                         runtime: Runtime | None = None) -> Sequence[str]:
+        """The problems with the tenant's connection to its platform, one line each."""
+        return self._call(tenant.kind, "lmsbridge_check_connection", tenant=tenant,
+                          runtime=runtime)
+
     def mock_platform(self, adapter: str) -> MockPlatform:
         return self._call(adapter, "lmsbridge_mock_platform")
 

@@ -17,7 +17,7 @@ from lmsbridge.core import hookimpl
 from lmsbridge.core.audit import AuditRecord
 from lmsbridge.core.cli import cli, main
 from lmsbridge.core.cli.app import App
-from lmsbridge.core.cli.audit import ACTIONS
+from lmsbridge.core.cli.audit import ACTIONS, READ_ONLY
 from lmsbridge.core.config import Settings
 from lmsbridge.core.engine.providers import Providers
 from lmsbridge.core.engine.runner import Engine, SyncOptions
@@ -332,13 +332,7 @@ def test_a_command_without_a_database_creates_none(tmp_path, capsys):
 
 
 # Commands that change no lmsbridge state, or whose changes the hook rows already cover.
-NOT_ACTIONS = {
-    "adapters", "audit", "conformance", "mock",
-    "demo",  # a throwaway database of its own
-    "serve",  # the web tool
-    "platform config", "platform list", "tenant list", "tenant show", "program list",
-    "provider list", "keys list", "oracle check",
-}
+NOT_ACTIONS = READ_ONLY
 
 
 def _leaves(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Command]]:

@@ -33,9 +33,18 @@ CONTEXT = Context("uni-a", "course-1")
 PROVIDER = Provider("acme", "coursera")
 
 
+class Toy(ToyAdapter):
+    """The toy adapter with a connection check: fine for uni-a only."""
+
+    @hookimpl
+    def lmsbridge_check_connection(self, tenant):
+        self.calls.append(("check_connection", tenant.name))
+        return [] if tenant.name == "uni-a" else [f"{tenant.name}: api_token invalid or expired"]
+
+
 @pytest.fixture
 def toys():
-    canvas, coursera = ToyAdapter("canvas"), ToyAdapter("coursera")
+    canvas, coursera = Toy("canvas"), Toy("coursera")
     registry = Registry.load([source(canvas), source(coursera)])
     records = []
     registry.audit.sinks.append(records.append)
@@ -175,6 +184,19 @@ def test_hook_read_progress(toys):
     registry, _, coursera, _ = toys
     (progress,) = registry.read_progress(PROVIDER, NOW)
     assert progress.score == 0.5 and coursera.calls[-1] == ("read_progress", "acme", NOW)
+
+
+def test_hook_check_connection(toys):
+    registry, canvas, _, records = toys
+    assert list(registry.check_connection(TENANT)) == []
+    problems = registry.check_connection(Tenant("uni-b", "canvas"))
+    assert problems == ["uni-b: api_token invalid or expired"]
+    assert canvas.calls[-1] == ("check_connection", "uni-b")
+    assert (records[-1].hook, records[-1].owner, records[-1].detail) == (
+        "lmsbridge_check_connection", "uni-b", {"problems": 1})
+    plain = Registry.load([source(ToyAdapter("d2l"))])
+    with pytest.raises(Exception, match="does not implement lmsbridge_check_connection"):
+        plain.check_connection(Tenant("uni-a", "d2l"))
 
 
 def test_hooks_get_the_runtime_only_when_they_ask_for_it(toys):

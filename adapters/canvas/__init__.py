@@ -40,7 +40,8 @@ def lmsbridge_adapter() -> AdapterSpec:
         kind=AdapterKind.LMS,
         title="Canvas LMS",
         capabilities=[Capability.GRADEBOOK_COLUMNS, Capability.GRADE_WRITE, Capability.ROSTER_READ,
-                      Capability.CONTENT_PUBLISH, Capability.CONTENT_RETIRE],
+                      Capability.CONTENT_PUBLISH, Capability.CONTENT_RETIRE,
+                      Capability.CONNECTION_CHECK],
         # Canvas's leaky bucket is per token; a few requests at once stay well inside it.
         max_in_flight=4,
     )
@@ -130,6 +131,13 @@ def lmsbridge_retire_content(tenant: Tenant, context: Context | None,
         return []
     client = _rest(tenant, runtime, "content retirement")
     return content.retire(client, tenant, _context_id(context, publications), publications)
+
+
+@hookimpl
+def lmsbridge_check_connection(tenant: Tenant, runtime: Runtime) -> list[str]:
+    from lmsbridge.adapters.canvas.check import check
+
+    return check(tenant, runtime)
 
 
 @hookimpl

@@ -246,6 +246,10 @@ class CanvasMock(CanvasSuitePlatform, MockServer):
         def not_found(exc: Exception) -> Response:
             return _errors("The specified resource does not exist.", 404)
 
+        @app.get("/api/v1/users/self")
+        def users_self() -> Response:  # the token's own user
+            return jsonify(id=1, name="lmsbridge integration")
+
         @app.get("/api/v1/courses/<course_id>")
         def get_course(course_id: str) -> Response:
             with self.lock:

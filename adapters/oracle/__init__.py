@@ -13,6 +13,7 @@ from lmsbridge.core.api import (
     AdapterKind,
     AdapterSpec,
     Capability,
+    ConfigError,
     Context,
     Delivery,
     DeliveryResult,
@@ -32,7 +33,7 @@ def lmsbridge_adapter() -> AdapterSpec:
         kind=AdapterKind.LEARNING,
         title="Oracle Learning",
         capabilities=[Capability.CONTENT_PUBLISH, Capability.CONTENT_RETIRE,
-                      Capability.GRADE_WRITE],
+                      Capability.GRADE_WRITE, Capability.CONNECTION_CHECK],
     )
 
 
@@ -48,6 +49,30 @@ def lmsbridge_register_commands(cli) -> None:
     from lmsbridge.adapters.oracle.cli import oracle
 
     cli.add_command(oracle)
+
+
+@hookimpl
+def lmsbridge_check_connection(tenant: Tenant, runtime: Runtime) -> list[str]:
+    """What ``lmsbridge oracle check`` checks: the pod authenticates us and has our learning
+    provider; refusals in the setup guide's words (:func:`.diagnose.explain`)."""
+    from lmsbridge.adapters.oracle import resources as r
+    from lmsbridge.adapters.oracle.client import OracleError
+    from lmsbridge.adapters.oracle.connect import connect
+    from lmsbridge.adapters.oracle.diagnose import explain
+
+    try:
+        options, client = connect(tenant, runtime, max_attempts=2)
+    except ConfigError as err:  # a missing option, key or secret, named in the message
+        return [str(err)]
+    try:
+        provider = client.find_one(r.PROVIDERS_PATH, r.PROVIDER_CODE, options.provider_code)
+    except OracleError as err:
+        return [f"{options.base_url}: {explain(err, options)}"]
+    if provider is None:
+        return [f"{options.base_url}: authenticated, but Oracle has no learning provider "
+                f"{options.provider_code!r}: enable it with 'Configure External Providers' "
+                "(Oracle's setup guide, step 7)"]
+    return []
 
 
 #: The engine retries and schedules: inside a hook each request is tried once (see connect).

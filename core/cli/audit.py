@@ -51,6 +51,7 @@ ACTIONS: dict[str, Action] = {a.name.replace(".", " "): a for a in [
                                       "token_audience")),
     Action("program.activate", "tenant", ("program_ids",)),
     Action("program.deactivate", "tenant", ("program_ids",)),
+    Action("cartridge", "tenant", ("program_id", "course_id", "output")),  # a package written
     Action("provider.add", "name", ("kind", "base_url", "org_id")),
     Action("license.release", "tenant", ("program_id", "learner_id", "email")),
     Action("keys.rotate", None, ("grace",)),
@@ -59,6 +60,17 @@ ACTIONS: dict[str, Action] = {a.name.replace(".", " "): a for a in [
     Action("catalog.sync", None, ("force",), engine=True),
     Action("sync", None, ("tenants", "full", "dry_run", "force_catalog"), engine=True),
 ]}
+
+# Commands that change no lmsbridge state, or whose changes their hook rows already cover;
+# every command is in ACTIONS or here.
+READ_ONLY = frozenset({
+    "adapters", "audit", "conformance", "mock",
+    "demo",  # a throwaway database of its own
+    "serve",  # the web tool
+    "platform config", "platform list", "tenant list", "tenant show", "program list",
+    "provider list", "keys list", "oracle check",
+    "tenant check",  # its hook call has its own row, by the admin
+})
 
 
 def actor() -> str:

@@ -2,10 +2,11 @@ import sys
 
 import click
 
-from lmsbridge.core.capabilities import AdapterKind
+from lmsbridge.core.capabilities import HOOK_OF, AdapterKind, Capability
 from lmsbridge.core.cli.app import App, emit_json, pass_app, table
-from lmsbridge.core.errors import ValidationError
+from lmsbridge.core.errors import NotFound, ValidationError
 from lmsbridge.core.model import GradeSync, Tenant
+from lmsbridge.core.plugins import LoadedAdapter
 from lmsbridge.core.secret import Secret
 
 GRADE_SYNC = click.Choice([g.value for g in GradeSync])
@@ -183,3 +184,98 @@ def set_(app: App, name: str, grade_sync: str | None, grade_sync_without_sso: bo
             click.echo(f"  - {line}")
     elif changes:
         click.echo(f"updated tenant {name}")
+
+
+# --- connection check ---------------------------------------------------------------------
+
+
+@tenant.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@pass_app
+def check(app: App, name: str, as_json: bool) -> int:
+    """Check a tenant is ready to sync: its provider, platform registrations and activated
+    programs, and that its platform accepts our credentials (exit 1: one line per problem)."""
+    store = app.store
+    t = store.tenants.get(name)
+    loaded = app.registry.adapters.get(t.kind)
+    problems, summary = _core_problems(app, t, loaded)
+    if loaded is None:
+        problems.append(f"adapter {t.kind!r} is not loaded, so the connection cannot be "
+                        "checked (see `lmsbridge adapters`)")
+    elif Capability.CONNECTION_CHECK not in loaded.spec.capabilities \
+            or HOOK_OF[Capability.CONNECTION_CHECK] in loaded.missing_hooks:
+        problems.append(f"adapter {t.kind!r} cannot check its connection (it does not offer "
+                        f"{Capability.CONNECTION_CHECK.value})")
+    else:
+        problems.extend(_adapter_problems(app, t))
+        summary.append(f"{loaded.spec.title} accepts our credentials")
+    problems = [_without_secrets(app, t, line) for line in problems]
+    if as_json:
+        emit_json({"tenant": t.name, "kind": t.kind, "ok": not problems, "problems": problems})
+    elif problems:
+        for line in problems:
+            click.echo(f"{t.name}: {line}")
+    else:
+        click.echo(f"ok: {t.name} ({t.kind}): {'; '.join(summary)}")
+    return 1 if problems else 0
+
+
+def _core_problems(app: App, t: Tenant, loaded: LoadedAdapter | None) -> tuple[list[str], list[str]]:
+    """What core itself needs: a provider, a platform registration for LMS kinds,
+    activated programs. Returns the problems and, for the ok line, what was found."""
+    store = app.store
+    problems, found = [], []
+    if t.provider:  # the store only holds registered providers
+        found.append(f"provider {t.provider}")
+    else:
+        problems.append(f"no provider: set one with `lmsbridge tenant set {t.name} "
+                        "--provider NAME`")
+    if loaded is not None and loaded.spec.kind == AdapterKind.LMS:
+        registrations = store.platforms.list(t.name)
+        if registrations:
+            found.append(f"{len(registrations)} platform registration(s)")
+        else:
+            problems.append(f"no LTI platform registration: add one with `lmsbridge platform "
+                            f"add --tenant {t.name} …` (`lmsbridge platform config {t.kind}` "
+                            "says what to paste in the LMS)")
+    programs = store.programs.activated(t.name)
+    if programs:
+        found.append(f"{len(programs)} activated program(s)")
+    else:
+        problems.append(f"no activated program: `lmsbridge program activate --tenant {t.name} "
+                        "PROGRAM_ID…`")
+    return problems, found
+
+
+def _adapter_problems(app: App, t: Tenant) -> list[str]:
+    """The adapter's own check; its failing is a problem too, never an ok."""
+    from lmsbridge.core.audit import acting_as, error_text
+    from lmsbridge.core.cli.audit import actor
+    from lmsbridge.core.runtime import Runtime
+
+    try:
+        with acting_as(actor()):  # the hook's audit row names the admin
+            lines = app.registry.check_connection(t, Runtime(app.store, timeout=15))
+    except Exception as exc:  # a broken adapter check is reported, not a traceback
+        return [f"the {t.kind} connection check failed: {error_text(exc)}"]
+    if lines is None:
+        return [f"the {t.kind} connection check returned nothing, not a list of lines"]
+    if isinstance(lines, str):
+        lines = [lines]
+    return [" ".join(str(line).split()) for line in lines if str(line).strip()]
+
+
+def _without_secrets(app: App, t: Tenant, line: str) -> str:
+    """``line`` with any of the tenant's secret values masked: adapters keep secrets out of
+    their lines, this makes sure."""
+    for key in app.store.tenants.secret_names(t.name):
+        try:
+            value = app.store.secrets.get(f"tenant:{t.name}", key).reveal()
+        except NotFound:
+            continue
+        for part in {value, *value.splitlines()}:
+            part = part.strip()
+            if len(part) >= 4 and part in line:
+                line = line.replace(part, "***")
+    return line
