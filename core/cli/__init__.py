@@ -75,6 +75,7 @@ COMMANDS = [
     "lmsbridge.core.cli.tenant:tenant",
     "lmsbridge.core.cli.platform:platform",
     "lmsbridge.core.cli.program:program",
+    "lmsbridge.core.cli.cartridge:cartridge",
     "lmsbridge.core.cli.mock:mock",
     # --- LTI tool ---
     "lmsbridge.core.cli.serve:serve",

@@ -20,6 +20,7 @@ from lmsbridge.core.secretbox import SecretBox
 from lmsbridge.core.store import database
 from lmsbridge.core.store.accounts import Accounts
 from lmsbridge.core.store.adapter_state import AdapterStates
+from lmsbridge.core.store.cartridge_reads import CartridgeReads
 from lmsbridge.core.store.catalog import Catalog
 from lmsbridge.core.store.columns import Columns
 from lmsbridge.core.store.contexts import Contexts
@@ -71,6 +72,7 @@ class Store:
         self.runs = Runs(engine)
         self.adapter_state = AdapterStates(engine, self.tenants)
         self.learning = Learning(engine)
+        self.cartridge = CartridgeReads(engine)
 
     @classmethod
     def open(cls, url: str = database.DEFAULT_URL,
