@@ -18,16 +18,16 @@ from lmsbridge.core.cli.conformance import suite_command
 from lmsbridge.core.plugins import LoadedAdapter
 
 #: Adapters whose mock implements the suite protocol: every cell must pass or skip by choice.
-#: (oracle joins once its grade writes and the suite agree on column keys.)
-STRICT = ("canvas", "coursera", "lti", "oracle")
+STRICT = ("canvas", "coursera", "lti", "moodle", "oracle")
 #: Matrix rows of the strict adapters (one per way a mock connects a tenant) and the
 #: capabilities each must pass.
 _LMS = (Capability.GRADEBOOK_COLUMNS, Capability.GRADE_WRITE, Capability.ROSTER_READ)
 STRICT_ROWS = {"canvas[rest]": _LMS, "canvas[lti]": _LMS, "lti": _LMS,
+               "moodle[lti]": _LMS, "moodle[ws]": _LMS,
                "coursera": (Capability.CATALOG_READ, Capability.PROGRESS_READ),
                "oracle": (Capability.CONTENT_PUBLISH, Capability.CONTENT_RETIRE,
                           Capability.GRADE_WRITE)}
-SKELETONS = ("moodle", "blackboard", "d2l")
+SKELETONS = ("blackboard", "d2l")
 
 
 def _loaded(**spec) -> LoadedAdapter:
