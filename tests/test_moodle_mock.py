@@ -15,6 +15,7 @@ from lmsbridge.adapters.moodle.mock import MockMoodle
 @pytest.fixture
 def moodle():
     with MockMoodle() as mock:
+        mock.seed_world()  # what `lmsbridge mock moodle` serves
         client = MoodleClient(mock.url, mock.wstoken)
         yield mock, client
         client.close()

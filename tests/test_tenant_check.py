@@ -11,11 +11,11 @@ import pytest
 from oracle_helpers import ISSUER, KEYS, USER
 
 from lmsbridge.adapters.canvas.mock import CanvasMock
-from lmsbridge.adapters.lti import REFUSED
 from lmsbridge.adapters.oracle.auth import PROVIDER_ROLE
 from lmsbridge.adapters.oracle.mock import MockOracle
 from lmsbridge.conformance.lti import MockLtiPlatform
 from lmsbridge.core.cli import main
+from lmsbridge.core.lti.advantage import REFUSED
 from lmsbridge.core.lti.keys import ToolKeyring
 from lmsbridge.core.lti.setup import SCOPES
 from lmsbridge.core.model import PlatformRegistration, Program, Provider, Tenant

@@ -6,12 +6,12 @@ from __future__ import annotations
 import requests
 
 from lmsbridge.adapters.canvas.connect import API_TOKEN
-from lmsbridge.adapters.lti import check_token_endpoint
 from lmsbridge.core.api import (
     JSON_LIMIT,
     NotFound,
     Runtime,
     Tenant,
+    advantage,
     failure,
     is_transient,
     platform_message,
@@ -25,7 +25,7 @@ SELF_PATH = "/api/v1/users/self"
 
 def check(tenant: Tenant, runtime: Runtime) -> list[str]:
     """One line per problem with the tenant's LTI registrations or its REST API token."""
-    return check_token_endpoint(tenant, runtime) + check_rest(tenant, runtime)
+    return advantage.check_connection(tenant, runtime) + check_rest(tenant, runtime)
 
 
 def check_rest(tenant: Tenant, runtime: Runtime) -> list[str]:

@@ -104,6 +104,18 @@ class CanvasMock(CanvasSuitePlatform, MockServer):
 
     # ------------------------------------------------------------------ seeding
 
+    def credentials(self) -> dict[str, Any]:
+        lti = self.lti.state()["platform"]
+        return {"api_token": self.token, "lti_issuer": lti["issuer"],
+                "lti_token_url": lti["token_url"], "lti_jwks_url": lti["jwks_url"]}
+
+    def seed_world(self) -> None:
+        self.add_course("101", "Data Science 101")
+        self.add_user("3", "Sam Student", "sam.student@example.edu")
+        self.add_user("4", "Tina Teacher", "tina.teacher@example.edu")
+        self.enrol("101", "3")
+        self.enrol("101", "4", "TeacherEnrollment")
+
     def add_course(self, course_id: str, name: str) -> dict:
         with self.lock:
             course = self.courses.setdefault(course_id, {

@@ -57,6 +57,17 @@ class MockCoursera(CourseraSuitePlatform, MockServer):
         )
         return data
 
+    def credentials(self) -> dict[str, Any]:
+        return {"org_id": self.org_id, "client_id": self.client_id,
+                "client_secret": self.client_secret}
+
+    def seed_world(self) -> None:
+        self.add_program("p1", "Data Science", seats=10)
+        self.add_course("p1", "c1", "Statistics with Python")
+        self.add_item("c1", "q1", "Quiz 1", max_score=10.0)
+        self.set_progress("learner-1", "c1", item_id="q1", score=8.0, max_score=10.0,
+                          email="sam.student@example.edu")
+
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
 

@@ -4,10 +4,9 @@ the token's service allows every function the adapter calls."""
 
 from __future__ import annotations
 
-from lmsbridge.adapters.lti import check_token_endpoint
 from lmsbridge.adapters.moodle.webservices import WSTOKEN, ws_client
 from lmsbridge.adapters.moodle.ws import SERVICES, MoodleError, MoodleTransient
-from lmsbridge.core.api import ConfigError, Runtime, Tenant
+from lmsbridge.core.api import ConfigError, Runtime, Tenant, advantage
 
 #: The web service functions the adapter calls.
 FUNCTIONS = ("core_enrol_get_enrolled_users", "mod_lti_get_ltis_by_courses",
@@ -15,7 +14,7 @@ FUNCTIONS = ("core_enrol_get_enrolled_users", "mod_lti_get_ltis_by_courses",
 
 
 def check(tenant: Tenant, runtime: Runtime) -> list[str]:
-    return check_token_endpoint(tenant, runtime) + check_ws(tenant, runtime)
+    return advantage.check_connection(tenant, runtime) + check_ws(tenant, runtime)
 
 
 def check_ws(tenant: Tenant, runtime: Runtime) -> list[str]:

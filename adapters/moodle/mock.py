@@ -80,8 +80,11 @@ class MockMoodle(MoodleSuitePlatform, MoodleWs, MockLtiPlatform):
     def reset(self) -> None:
         super().reset()
         self.reset_ws()
-        self.seed_ws_world()
-        self._seed_lti_world()
+
+    def seed_world(self) -> None:
+        with self.lock:
+            self.seed_ws_world()
+            self._seed_lti_world()
 
     def _seed_lti_world(self) -> None:
         """Course 2 as LTI sees it: its members, and the activity as a gradable link."""
@@ -98,6 +101,11 @@ class MockMoodle(MoodleSuitePlatform, MoodleWs, MockLtiPlatform):
                                               "scoreMaximum": activity["grade"],
                                               "resourceId": keys.item(custom[ITEM])
                                               if custom.get(ITEM) else None})
+
+    def credentials(self) -> dict[str, Any]:
+        return {"wstoken": self.wstoken, "lti_issuer": self.issuer,
+                "lti_client_id": self.tool.client_id,
+                "lti_deployment_id": str(self.type_id)}
 
     def state(self) -> dict[str, Any]:
         ws = self.ws_state()

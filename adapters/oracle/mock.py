@@ -136,6 +136,27 @@ class MockOracle(OracleSuitePlatform, MockServer):
             self.providers[pid] = {r.PROVIDER_ID: pid, r.PROVIDER_CODE: code, "Name": name}
             return pid
 
+    def credentials(self) -> dict[str, Any]:
+        with self.lock:
+            return {"oauth_clients": [{"client_id": cid, "client_secret": secret, "user": user}
+                                      for cid, (secret, user) in self.oauth_clients.items()],
+                    "token_url": r.OAUTH_TOKEN_PATH,
+                    "trusted_issuers": sorted(self.trusted)}
+
+    def seed_world(self) -> None:
+        """An integration user with the provider duty, an OAuth client for it, and one
+        course already pushed under the Coursera provider."""
+        self.add_user("lmsbridge.integration")
+        self.add_oauth_client("lmsbridge-demo", "demo-secret", "lmsbridge.integration")
+        pid = self.add_provider("COURSERA", "Coursera")
+        with self.lock:
+            cid = str(next(self._ids))
+            self.content[cid] = {
+                r.CONTENT_ID: cid, "_provider": pid, r.PROVIDER_CONTENT_ID: "course:c1",
+                _STATUS: ORACLE_STATUS_CODES["active"],
+                ORACLE_ATTRIBUTE_NAMES["title"]: "Statistics with Python",
+                ORACLE_ATTRIBUTE_NAMES["content_url"]: "https://www.coursera.org/learn/stats"}
+
     def content_items(self) -> list[dict[str, Any]]:
         with self.lock:
             return copy.deepcopy(list(self.content.values()))

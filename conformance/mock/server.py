@@ -89,8 +89,18 @@ class MockServer:
         """Register the platform's routes on ``app``. The base has none."""
 
     def state(self) -> dict[str, Any]:
-        """JSON-able state for ``GET /_mock/state``; extend the base dict with the platform's."""
-        return self.log.as_dict()
+        """JSON-able state for ``GET /_mock/state``; extend the base dict with the platform's.
+        It carries :meth:`credentials`, so a person exploring the mock can sign in."""
+        return {**self.log.as_dict(), "credentials": self.credentials()}
+
+    def credentials(self) -> dict[str, Any]:
+        """What a client needs to call this mock (tokens, client ids and secrets): test
+        values, listed so a person or a third-party client can use the mock."""
+        return {}
+
+    def seed_world(self) -> None:
+        """Fill the mock with a small world a person can explore; ``lmsbridge mock NAME``
+        calls it. Suite runs never do, so their seeding starts from an empty platform."""
 
     def reset(self) -> None:
         """Back to a freshly started server: request log and fault rules cleared.

@@ -46,6 +46,7 @@ from lmsbridge.core.lti.ags import AgsClient, LineItem, Score, ScoreResult
 from lmsbridge.core.lti.nrps import NrpsClient
 from lmsbridge.core.lti.service import ServiceClient
 from lmsbridge.core.lti.service_errors import ServiceError, TokenError
+from lmsbridge.core.lti.setup import SCOPES
 from lmsbridge.core.lti.token import TokenService
 from lmsbridge.core.model import (
     Context,
@@ -252,3 +253,51 @@ def retire_content(tenant: Tenant, context: Context | None, publications: Sequen
                     "an instructor must remove it (LTI offers no service to do so)",
                     tenant.name, publication.key, publication.context_id or "-")
     return list(publications)
+
+
+# --- connection check ----------------------------------------------------------------
+
+REFUSED = ("token endpoint refused our client assertion (check the tool's public key / "
+           "client id in the LMS)")
+# What each OAuth error code of a token endpoint asks the admin to fix.
+_FIX = {
+    "invalid_client": REFUSED,
+    "unauthorized_client": REFUSED,
+    "invalid_grant": "token endpoint refused our client assertion (check the tool's public "
+                     "key in the LMS, the registration's token audience and this machine's "
+                     "clock)",
+    "invalid_scope": "token endpoint refused the AGS/NRPS scopes (enable assignment and grade "
+                     "services and names and roles for the tool in the LMS)",
+    "unsupported_grant_type": "token URL does not accept client credentials (check the "
+                              "registration's token URL)",
+}
+
+
+def check_connection(tenant: Tenant, runtime: Runtime) -> list[str]:
+    """Ask each of the tenant's platform registrations for a fresh token with the AGS/NRPS
+    scopes; one line per registration refused, or granted fewer scopes."""
+    problems = []
+    for registration in runtime.registrations(tenant):
+        where = f"platform {registration.issuer} (client id {registration.client_id})"
+        try:
+            token = runtime.tokens.token(registration, SCOPES, force=True)
+        except TokenError as err:
+            problems.append(f"{where}: {_refusal(err)}")
+            continue
+        missing = sorted(set(SCOPES) - token.scopes)
+        if missing:
+            problems.append(f"{where}: token endpoint did not grant {' '.join(missing)} "
+                            "(enable assignment and grade services and names and roles for "
+                            "the tool in the LMS)")
+    return problems
+
+
+def _refusal(err: TokenError) -> str:
+    """What to fix, from the OAuth error code; else the error's own line (it names the URL
+    and the status, never the assertion)."""
+    fix = _FIX.get(err.error or "")
+    if fix is None and err.status == 401:
+        fix = REFUSED
+    if fix is None:
+        return str(err).splitlines()[0]
+    return f"{fix}: HTTP {err.status} {err.error or ''}".rstrip()
